@@ -1,4 +1,5 @@
 import type { Workload } from '../harness.js';
+import { mlpFwdBwd } from './mlp.js';
 
 /** Every benchmark workload, in the order `npm run bench` runs them. */
-export const workloads: readonly Workload[] = [];
+export const workloads: readonly Workload[] = [mlpFwdBwd];

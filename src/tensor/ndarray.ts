@@ -20,15 +20,20 @@ export class NDArray {
   readonly data: Float64Array;
   readonly shape: Shape;
 
+  /**
+   * Wraps `data` (no copy) with `shape`. The shape array is kept as given: callers hand over
+   * ownership of both and must not mutate them afterwards. Only the element count is checked
+   * here (kernels call this on every result); {@link checkShape} validates user shapes.
+   */
   constructor(data: Float64Array, shape: Shape) {
-    checkShape(shape, 'NDArray');
     if (data.length !== sizeOf(shape)) {
+      checkShape(shape, 'NDArray');
       throw new RangeError(
         `NDArray: ${data.length} values cannot fill shape ${formatShape(shape)} (${sizeOf(shape)} elements)`,
       );
     }
     this.data = data;
-    this.shape = Object.freeze(shape.slice());
+    this.shape = shape;
   }
 
   /** Number of axes. */
@@ -43,11 +48,13 @@ export class NDArray {
 
   /** A zero-filled array of the given shape. */
   static zeros(shape: Shape): NDArray {
+    checkShape(shape, 'zeros');
     return new NDArray(new Float64Array(sizeOf(shape)), shape);
   }
 
   /** An array of the given shape filled with `value`. */
   static full(shape: Shape, value: number): NDArray {
+    checkShape(shape, 'full');
     return new NDArray(new Float64Array(sizeOf(shape)).fill(value), shape);
   }
 

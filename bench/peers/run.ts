@@ -1,0 +1,75 @@
+/**
+ * `npm run bench:peers [-- ID ...]`: runs greybox's workloads and every installed peer's
+ * equivalents side by side in one run, printing one JSON object per line on stdout
+ * (DESIGN.md §5). A peer that is not installed is skipped with a note on stderr.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { workloads } from '../workloads/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Debian's interpreter, where python3-torch / python3-scipy install. */
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+interface Peer {
+  /** Name for messages. */
+  name: string;
+  /** Workload ids it implements. */
+  workloads: readonly string[];
+  /** How to tell whether it is installed. */
+  available(): boolean;
+  /** Command to run it for the given ids. */
+  command(ids: readonly string[]): [string, string[]];
+  /** How to install it. */
+  install: string;
+}
+
+function pythonHas(module: string): boolean {
+  return spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+}
+
+const peers: readonly Peer[] = [
+  {
+    name: 'pytorch',
+    workloads: ['matmul_64', 'matmul_256', 'matmul_25x64x64', 'mlp_fwd_bwd'],
+    available: () => pythonHas('torch'),
+    command: (ids) => [python, [join(here, 'torch_core.py'), ...ids]],
+    install: 'apt-get install -y python3-torch',
+  },
+];
+
+async function main(): Promise<void> {
+  const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const ids = requested.length > 0 ? requested : workloads.map((w) => w.id);
+  for (const id of ids) {
+    const w = workloads.find((x) => x.id === id);
+    if (w === undefined) {
+      process.stderr.write(`bench:peers: unknown workload "${id}"\n`);
+      process.exit(2);
+    }
+    for (const rec of await w.run()) process.stdout.write(`${JSON.stringify(rec)}\n`);
+    for (const peer of peers) {
+      if (!peer.workloads.includes(id)) continue;
+      if (!peer.available()) {
+        process.stderr.write(
+          `bench:peers: skipping ${peer.name} for ${id}: not installed (${peer.install})\n`,
+        );
+        continue;
+      }
+      const [cmd, args] = peer.command([id]);
+      const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      if (r.status !== 0) {
+        process.stderr.write(`bench:peers: ${peer.name} failed on ${id} (exit ${r.status})\n`);
+        continue;
+      }
+      process.stdout.write(r.stdout);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:peers: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
