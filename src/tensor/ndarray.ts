@@ -66,7 +66,9 @@ export class NDArray {
   /** Reads one element by its multi-index. */
   get(...index: number[]): number {
     if (index.length !== this.shape.length) {
-      throw new RangeError(`get: index of length ${index.length} for an array of shape ${formatShape(this.shape)}`);
+      throw new RangeError(
+        `get: index of length ${index.length} for an array of shape ${formatShape(this.shape)}`,
+      );
     }
     let flat = 0;
     for (let i = 0; i < index.length; i++) {

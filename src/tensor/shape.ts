@@ -120,7 +120,11 @@ export function normalizeAxis(axis: number, rank: number, op: string): number {
  * Normalizes a list of axes (or `undefined` for all axes) to sorted, distinct,
  * non-negative axes.
  */
-export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, op: string): number[] {
+export function normalizeAxes(
+  axes: number | readonly number[] | undefined,
+  rank: number,
+  op: string,
+): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
   const out = list.map((a) => normalizeAxis(a, rank, op)).sort((x, y) => x - y);
