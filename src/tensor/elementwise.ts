@@ -282,6 +282,15 @@ export function binary(op: BinaryOp, x: NDArray, y: NDArray): NDArray {
     binaryRun(op, a, 0, 0, b, 0, 1, o, 0, n);
     return new NDArray(o, shape);
   }
+  // One operand is the full shape and the other repeats along leading axes (a bias row).
+  if (a.length === n && isSuffix(y.shape, shape)) {
+    for (let r = 0; r < n; r += b.length) binaryRun(op, a, r, 1, b, 0, 1, o, r, b.length);
+    return new NDArray(o, shape);
+  }
+  if (b.length === n && isSuffix(x.shape, shape)) {
+    for (let r = 0; r < n; r += a.length) binaryRun(op, a, 0, 1, b, r, 1, o, r, a.length);
+    return new NDArray(o, shape);
+  }
   const c = coalesce(shape, [broadcastStrides(x.shape, shape), broadcastStrides(y.shape, shape)]);
   const rank = c.shape.length;
   const sa = c.strides[0];
@@ -305,6 +314,15 @@ export function binary(op: BinaryOp, x: NDArray, y: NDArray): NDArray {
     }
   }
   return new NDArray(o, shape);
+}
+
+/** True when `s` equals the trailing axes of `full` (ignoring leading extent-1 axes of `s`). */
+function isSuffix(s: Shape, full: Shape): boolean {
+  let i = s.length - 1;
+  let j = full.length - 1;
+  for (; i >= 0 && j >= 0; i--, j--) if (s[i] !== full[j]) return false;
+  for (; i >= 0; i--) if (s[i] !== 1) return false;
+  return true;
 }
 
 function sameShape(a: Shape, b: Shape): boolean {
