@@ -40,7 +40,7 @@ export {
   sumTo,
   transpose,
 } from './autodiff/ops/layout.js';
-export { type MatmulOptions, matmul } from './autodiff/ops/linalg.js';
+export { linear, type MatmulOptions, matmul } from './autodiff/ops/linalg.js';
 export { type Axes, logsumexp, max, mean, min, norm, sum } from './autodiff/ops/reduce.js';
 export {
   abs,

@@ -54,7 +54,7 @@ def bench_mlp():
     widths = [2, 64, 64, 2]
     params = []
     for i in range(len(widths) - 1):
-        w = (torch.randn(widths[i], widths[i + 1], generator=g) * (1.0 / widths[i]) ** 0.5).requires_grad_()
+        w = (torch.randn(widths[i + 1], widths[i], generator=g) * (1.0 / widths[i]) ** 0.5).requires_grad_()
         b = (torch.randn(widths[i + 1], generator=g) * 0.1).requires_grad_()
         params.append((w, b))
     x = torch.randn(25, 2, generator=g)
@@ -63,7 +63,7 @@ def bench_mlp():
     def step():
         h = x
         for i, (w, b) in enumerate(params):
-            h = h @ w + b
+            h = torch.nn.functional.linear(h, w, b)
             if i < len(params) - 1:
                 h = torch.tanh(h)
         loss = h.sum()

@@ -4,8 +4,7 @@
  * bench/peers/torch_mlp.py.
  */
 import {
-  add,
-  matmul,
+  linear,
   normal,
   rngKey,
   splitKey,
@@ -26,7 +25,7 @@ function init(widths: readonly number[], seed: number): Params {
   for (let i = 0; i + 1 < widths.length; i++) {
     const std = Math.sqrt(1 / widths[i]);
     layers.push({
-      w: tensor(normal(keys[2 * i], [widths[i], widths[i + 1]], 0, std)),
+      w: tensor(normal(keys[2 * i], [widths[i + 1], widths[i]], 0, std)),
       b: tensor(normal(keys[2 * i + 1], [widths[i + 1]], 0, 0.1)),
     });
   }
@@ -36,7 +35,7 @@ function init(widths: readonly number[], seed: number): Params {
 function forward(params: Params, x: Tensor): Tensor {
   let h = x;
   params.forEach((layer, i) => {
-    h = add(matmul(h, layer.w), layer.b);
+    h = linear(h, layer.w, layer.b);
     if (i < params.length - 1) h = tanh(h);
   });
   return h;

@@ -13,9 +13,10 @@ function applyRule<P extends Primitive>(
   node: TapeNode<P>,
   g: Tensor,
   out: Tensor,
+  needs: readonly boolean[],
 ): readonly (Tensor | null)[] {
   const rule = vjpRules[node.prim];
-  return rule(g, out, node.inputs, node.params);
+  return rule(g, out, node.inputs, node.params, needs);
 }
 
 /**
@@ -73,8 +74,9 @@ export function backward(output: Tensor, seed: Tensor, targets: readonly Tensor[
     if (g === undefined) continue;
     cot.delete(t);
     const node = t.node!;
-    const grads = applyRule(node, g, t);
     const inputs = node.inputs;
+    const needs = inputs.map((x) => leads.has(x));
+    const grads = applyRule(node, g, t, needs);
     for (let i = 0; i < inputs.length; i++) {
       const x = inputs[i];
       const gi = grads[i];

@@ -66,6 +66,7 @@ export enum Primitive {
   Fold2d = 'fold2d',
   // Linear algebra
   Matmul = 'matmul',
+  Linear = 'linear',
   // Fused derivative kernels (first derivatives of hot activations, themselves differentiable)
   TanhGrad = 'tanhGrad',
   // User-defined function with its own VJP
@@ -158,6 +159,7 @@ export interface PrimitiveParams {
   [Primitive.Unfold2d]: Unfold2dParams;
   [Primitive.Fold2d]: Unfold2dParams;
   [Primitive.Matmul]: { readonly transA: boolean; readonly transB: boolean };
+  [Primitive.Linear]: NoParams;
   [Primitive.TanhGrad]: NoParams;
   [Primitive.Custom]: { readonly name: string; readonly vjp: CustomVjp };
 }

@@ -5,7 +5,8 @@
  * written with the differentiable operations themselves, so a backward pass run inside an
  * enclosing transformation is recorded and can be differentiated again (grad of grad).
  * A rule may return cotangents in the broadcast shape of the output: the backward walker
- * sums them down to each input's shape (`sumTo`) and checks shapes.
+ * sums them down to each input's shape (`sumTo`) and checks shapes. `needs[i]` says whether
+ * input i's cotangent is wanted; expensive rules skip the others.
  */
 import { NDArray } from '../tensor/ndarray.js';
 import { broadcastTo as broadcastKernel } from '../tensor/reduce.js';
@@ -25,7 +26,7 @@ import {
   sliceRaw,
   sumTo,
 } from './ops/layout.js';
-import { matmul } from './ops/linalg.js';
+import { linearVjp, matmul } from './ops/linalg.js';
 import { extremeMask, keptShape, sum } from './ops/reduce.js';
 import { cos, erf, exp, log, neg as negate, sigmoid, sign, sin, square, tanhGrad } from './ops/unary.js';
 import { Primitive, type PrimitiveParams } from './primitive.js';
@@ -37,6 +38,7 @@ export type VjpRule<P extends Primitive> = (
   out: Tensor,
   inputs: readonly Tensor[],
   params: PrimitiveParams[P],
+  needs: readonly boolean[],
 ) => readonly (Tensor | null)[];
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -233,10 +235,20 @@ export const vjpRules: { readonly [P in Primitive]: VjpRule<P> } = {
   // c̄ = unfold(ḡ)
   [Primitive.Fold2d]: (g, _o, _i, p) => [unfold2d(g, p.kernel, p.stride, p.dilation)],
   // C = op(A)·op(B): Ā = Ḡ·op(B)ᵀ (or op(B)·Ḡᵀ if A is transposed), B̄ = op(A)ᵀ·Ḡ (or Ḡᵀ·op(A))
-  [Primitive.Matmul]: (g, _o, [a, b], { transA, transB }) => [
-    transA ? matmul(b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB }),
-    transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA }),
+  [Primitive.Matmul]: (g, _o, [a, b], { transA, transB }, needs) => [
+    !needs[0]
+      ? null
+      : transA
+        ? matmul(b, g, { transA: transB, transB: true })
+        : matmul(g, b, { transB: !transB }),
+    !needs[1]
+      ? null
+      : transB
+        ? matmul(g, a, { transA: true, transB: transA })
+        : matmul(a, g, { transA: !transA }),
   ],
+  // y = x·Wᵀ + b: x̄ = ȳ·W, W̄ = ȳᵀ·x, b̄ = Σ ȳ over leading axes
+  [Primitive.Linear]: (g, _o, [x, w], _p, needs) => linearVjp(g, x, w, needs),
   // out = g·(1 − y²): ȳ = h·g·(−2y), ḡ = h·(1 − y²)
   [Primitive.TanhGrad]: (h, _o, [y, g]) => [mul(h, mul(g, mul(y, -2))), tanhGrad(y, h)],
   // the user's rule

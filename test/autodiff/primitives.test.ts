@@ -21,6 +21,7 @@ import {
   gather,
   gelu,
   jvp,
+  linear,
   log,
   log1p,
   logsumexp,
@@ -300,6 +301,8 @@ const cases: Case[] = [
     ],
     f: ([a, b]) => matmul(a, b, { transA: true, transB: true }),
   },
+  { name: 'linear with bias', shapes: () => [[2, 3, 4], [5, 4], [5]], f: ([x, w, b]) => linear(x, w, b) },
+  { name: 'linear without bias, vector input', shapes: () => [[4], [3, 4]], f: ([x, w]) => linear(x, w) },
   {
     name: 'conv1d periodic, stride 2, dilation 2, bias',
     shapes: () => [[2, 2, 7], [3, 2, 3], [3]],
