@@ -1,5 +1,6 @@
 import type { Workload } from '../harness.js';
+import { matmul25x64x64, matmul64, matmul256 } from './matmul.js';
 import { mlpFwdBwd } from './mlp.js';
 
 /** Every benchmark workload, in the order `npm run bench` runs them. */
-export const workloads: readonly Workload[] = [mlpFwdBwd];
+export const workloads: readonly Workload[] = [matmul64, matmul256, matmul25x64x64, mlpFwdBwd];
