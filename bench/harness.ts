@@ -62,7 +62,12 @@ export function timeCalls(fn: () => void, options: TimingOptions = {}): number[]
 }
 
 /** Median, min and max of a list of numbers. */
-export function summarize(values: readonly number[]): { median: number; min: number; max: number; n: number } {
+export function summarize(values: readonly number[]): {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+} {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   const median = s.length % 2 === 1 ? s[mid] : 0.5 * (s[mid - 1] + s[mid]);
