@@ -113,11 +113,32 @@ export function min(x: NDArray, axes?: Axes, keepdims = false): NDArray {
 export function sumTo(x: NDArray, shape: Shape): NDArray {
   checkBroadcastsTo(shape, x.shape, 'sumTo');
   const lead = x.rank - shape.length;
+  if (isTrailingBlock(shape, x.shape)) return new NDArray(sumRows(x.data, sizeOf(shape)), shape.slice());
   const axes: number[] = [];
   for (let i = 0; i < x.rank; i++) {
     if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i);
   }
   return new NDArray(reduceData(x, axes, 'sum'), shape.slice());
+}
+
+/** True when `shape` (ignoring leading 1s) equals the trailing axes of `full`: a bias's shape. */
+function isTrailingBlock(shape: Shape, full: Shape): boolean {
+  let i = shape.length - 1;
+  let j = full.length - 1;
+  for (; i >= 0 && j >= 0; i--, j--) if (shape[i] !== full[j]) return false;
+  for (; i >= 0; i--) if (shape[i] !== 1) return false;
+  return true;
+}
+
+/** Sums consecutive rows of length `width`: out[j] = Σ_r x[r·width + j], in row order. */
+function sumRows(x: Float64Array, width: number): Float64Array {
+  const out = new Float64Array(width);
+  if (width === 0) return out;
+  out.set(x.subarray(0, width));
+  for (let r = width; r < x.length; r += width) {
+    for (let j = 0; j < width; j++) out[j] += x[r + j];
+  }
+  return out;
 }
 
 /**
