@@ -137,8 +137,8 @@ export function jvp<T extends Tree>(f: (x: T) => Tensor, primals: T, tangents: T
 }
 
 /**
- * Hessian–vector product H·v of a scalar-valued `f`, as forward-over-reverse
- * (the JVP of the gradient).
+ * Hessian–vector product H·v of a scalar-valued `f`, as reverse-over-reverse:
+ * H·v = ∇ₓ⟨∇f(x), v⟩ (one gradient of a gradient; about four evaluations of f).
  *
  * @example
  * ```ts
