@@ -9,6 +9,7 @@
 import { NDArray } from './ndarray.js';
 import { broadcastShapes, broadcastStrides, type Shape, sizeOf } from './shape.js';
 import { erf, erfc } from './special.js';
+import { wasmTanh } from './wasmElementwise.js';
 
 /** The unary elementwise operations. */
 export type UnaryOp =
@@ -51,6 +52,13 @@ export type BinaryOp =
   | 'ne';
 
 const SQRT1_2 = Math.SQRT1_2;
+
+/**
+ * Arrays of at least this many elements take the WebAssembly tanh kernel: at 4 elements it
+ * breaks even with the `Math.tanh` loop (≈ 0.05 µs, the call's overhead), at 8 it is 1.3×
+ * faster, at 1600 about 3.5×.
+ */
+const WASM_TANH_MIN = 8;
 
 /** Logistic function 1 / (1 + e^{−x}), evaluated without overflow on either side. */
 export function sigmoidScalar(x: number): number {
@@ -121,7 +129,8 @@ export function unary(op: UnaryOp, x: NDArray, alpha = 1): NDArray {
       for (let i = 0; i < n; i++) o[i] = Math.tan(a[i]);
       break;
     case 'tanh':
-      for (let i = 0; i < n; i++) o[i] = Math.tanh(a[i]);
+      // WebAssembly SIMD from WASM_TANH_MIN elements (within 1.3 ulp; V8's Math.tanh, 2).
+      if (n < WASM_TANH_MIN || !wasmTanh(a, o)) for (let i = 0; i < n; i++) o[i] = Math.tanh(a[i]);
       break;
     case 'sigmoid':
       for (let i = 0; i < n; i++) o[i] = sigmoidScalar(a[i]);

@@ -36,15 +36,61 @@ const OP = {
   f64Add: 0xa0,
 } as const;
 
-/** Opcodes after the 0xfd SIMD prefix (§5.4.8). */
+/** Opcodes after the 0xfd SIMD prefix (§5.4.8), encoded as unsigned LEB128. */
 const SIMD = {
   v128Load: 0x00,
   v128Load64Splat: 0x0a,
   v128Store: 0x0b,
   v128Const: 0x0c,
+  f64x2Eq: 0x47,
+  f64x2Ne: 0x48,
+  f64x2Lt: 0x49,
+  f64x2Gt: 0x4a,
+  f64x2Le: 0x4b,
+  f64x2Ge: 0x4c,
+  v128Not: 0x4d,
+  v128And: 0x4e,
+  v128Andnot: 0x4f,
+  v128Or: 0x50,
+  v128Xor: 0x51,
+  v128Bitselect: 0x52,
+  v128AnyTrue: 0x53,
+  f64x2Ceil: 0x74,
+  f64x2Floor: 0x75,
+  f64x2Trunc: 0x7a,
+  f64x2Nearest: 0x94,
+  i64x2AllTrue: 0xc3,
+  i64x2Shl: 0xcb,
+  i64x2ShrS: 0xcc,
+  i64x2ShrU: 0xcd,
+  i64x2Add: 0xce,
+  i64x2Sub: 0xd1,
+  f64x2Abs: 0xec,
+  f64x2Neg: 0xed,
+  f64x2Sqrt: 0xef,
   f64x2Add: 0xf0,
+  f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,
+  f64x2Div: 0xf3,
+  f64x2Min: 0xf4,
+  f64x2Max: 0xf5,
+  f64x2Pmin: 0xf6,
+  f64x2Pmax: 0xf7,
 } as const;
+
+/** The little-endian bytes of a float64. */
+function f64Bytes(value: number): number[] {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value, true);
+  return Array.from(new Uint8Array(view.buffer));
+}
+
+/** The little-endian two's-complement bytes of a 64-bit integer. */
+function i64Bytes(value: bigint): number[] {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setBigInt64(0, BigInt.asIntN(64, value), true);
+  return Array.from(new Uint8Array(view.buffer));
+}
 
 const EMPTY_BLOCK = 0x40;
 
@@ -198,14 +244,172 @@ export class FunctionBuilder {
     return this;
   }
 
-  f64x2Add(): this {
-    this.code.push(0xfd, ...uleb(SIMD.f64x2Add));
+  /** `v128.const` with the two f64 lanes `lo`, `hi` (`hi` defaults to `lo`: a splat). */
+  f64x2Const(lo: number, hi = lo): this {
+    this.code.push(0xfd, ...uleb(SIMD.v128Const), ...f64Bytes(lo), ...f64Bytes(hi));
     return this;
   }
 
-  f64x2Mul(): this {
-    this.code.push(0xfd, ...uleb(SIMD.f64x2Mul));
+  /** `v128.const` with the two i64 lanes `lo`, `hi` (`hi` defaults to `lo`: a splat). */
+  i64x2Const(lo: bigint, hi = lo): this {
+    this.code.push(0xfd, ...uleb(SIMD.v128Const), ...i64Bytes(lo), ...i64Bytes(hi));
     return this;
+  }
+
+  private simd(op: number): this {
+    this.code.push(0xfd, ...uleb(op));
+    return this;
+  }
+
+  f64x2Add(): this {
+    return this.simd(SIMD.f64x2Add);
+  }
+
+  f64x2Sub(): this {
+    return this.simd(SIMD.f64x2Sub);
+  }
+
+  f64x2Mul(): this {
+    return this.simd(SIMD.f64x2Mul);
+  }
+
+  f64x2Div(): this {
+    return this.simd(SIMD.f64x2Div);
+  }
+
+  f64x2Sqrt(): this {
+    return this.simd(SIMD.f64x2Sqrt);
+  }
+
+  /** Clears the sign bits (NaN payloads kept). */
+  f64x2Abs(): this {
+    return this.simd(SIMD.f64x2Abs);
+  }
+
+  /** Flips the sign bits. */
+  f64x2Neg(): this {
+    return this.simd(SIMD.f64x2Neg);
+  }
+
+  /** IEEE minimum: NaN if either lane is NaN, and −0 < +0. */
+  f64x2Min(): this {
+    return this.simd(SIMD.f64x2Min);
+  }
+
+  /** IEEE maximum: NaN if either lane is NaN, and −0 < +0. */
+  f64x2Max(): this {
+    return this.simd(SIMD.f64x2Max);
+  }
+
+  /** Pseudo-minimum `b < a ? b : a` of the operands (a, b) pushed in that order (one `minpd`). */
+  f64x2Pmin(): this {
+    return this.simd(SIMD.f64x2Pmin);
+  }
+
+  /** Pseudo-maximum `a < b ? b : a` of the operands (a, b) pushed in that order (one `maxpd`). */
+  f64x2Pmax(): this {
+    return this.simd(SIMD.f64x2Pmax);
+  }
+
+  f64x2Ceil(): this {
+    return this.simd(SIMD.f64x2Ceil);
+  }
+
+  f64x2Floor(): this {
+    return this.simd(SIMD.f64x2Floor);
+  }
+
+  f64x2Trunc(): this {
+    return this.simd(SIMD.f64x2Trunc);
+  }
+
+  /** Round to the nearest integer, ties to even. */
+  f64x2Nearest(): this {
+    return this.simd(SIMD.f64x2Nearest);
+  }
+
+  /** Lane masks (all ones where true) of `a == b` for operands (a, b). */
+  f64x2Eq(): this {
+    return this.simd(SIMD.f64x2Eq);
+  }
+
+  f64x2Ne(): this {
+    return this.simd(SIMD.f64x2Ne);
+  }
+
+  f64x2Lt(): this {
+    return this.simd(SIMD.f64x2Lt);
+  }
+
+  f64x2Gt(): this {
+    return this.simd(SIMD.f64x2Gt);
+  }
+
+  f64x2Le(): this {
+    return this.simd(SIMD.f64x2Le);
+  }
+
+  f64x2Ge(): this {
+    return this.simd(SIMD.f64x2Ge);
+  }
+
+  v128Not(): this {
+    return this.simd(SIMD.v128Not);
+  }
+
+  v128And(): this {
+    return this.simd(SIMD.v128And);
+  }
+
+  /** `a & ~b` for operands (a, b). */
+  v128Andnot(): this {
+    return this.simd(SIMD.v128Andnot);
+  }
+
+  v128Or(): this {
+    return this.simd(SIMD.v128Or);
+  }
+
+  v128Xor(): this {
+    return this.simd(SIMD.v128Xor);
+  }
+
+  /** `(a & mask) | (b & ~mask)` for operands (a, b, mask) pushed in that order. */
+  v128Bitselect(): this {
+    return this.simd(SIMD.v128Bitselect);
+  }
+
+  /** Pushes the i32 1 when any bit of the vector is set, else 0. */
+  v128AnyTrue(): this {
+    return this.simd(SIMD.v128AnyTrue);
+  }
+
+  /** Pushes the i32 1 when both i64 lanes are nonzero, else 0. */
+  i64x2AllTrue(): this {
+    return this.simd(SIMD.i64x2AllTrue);
+  }
+
+  i64x2Add(): this {
+    return this.simd(SIMD.i64x2Add);
+  }
+
+  i64x2Sub(): this {
+    return this.simd(SIMD.i64x2Sub);
+  }
+
+  /** Shifts both i64 lanes left by an i32 count (taken mod 64) from the stack. */
+  i64x2Shl(): this {
+    return this.simd(SIMD.i64x2Shl);
+  }
+
+  /** Arithmetic right shift of both i64 lanes by an i32 count from the stack. */
+  i64x2ShrS(): this {
+    return this.simd(SIMD.i64x2ShrS);
+  }
+
+  /** Logical right shift of both i64 lanes by an i32 count from the stack. */
+  i64x2ShrU(): this {
+    return this.simd(SIMD.i64x2ShrU);
   }
 
   /** `while (local[counter] < local[limit]) { body }` (unsigned compare); body must advance. */
