@@ -9,7 +9,7 @@
 import { NDArray } from './ndarray.js';
 import { broadcastShapes, broadcastStrides, type Shape, sizeOf } from './shape.js';
 import { erf, erfc } from './special.js';
-import { wasmTanh } from './wasmElementwise.js';
+import { wasmExp, wasmSigmoid, wasmTanh } from './wasmElementwise.js';
 
 /** The unary elementwise operations. */
 export type UnaryOp =
@@ -59,6 +59,11 @@ const SQRT1_2 = Math.SQRT1_2;
  * faster, at 1600 about 3.5×.
  */
 const WASM_TANH_MIN = 8;
+/**
+ * Likewise for the WebAssembly exp and sigmoid kernels, cheaper per element in JavaScript than
+ * tanh: they break even at about 12 elements and are 1.2× faster at 16, 3× at 1600.
+ */
+const WASM_EXP_MIN = 16;
 
 /** Logistic function 1 / (1 + e^{−x}), evaluated without overflow on either side. */
 export function sigmoidScalar(x: number): number {
@@ -99,7 +104,8 @@ export function unary(op: UnaryOp, x: NDArray, alpha = 1): NDArray {
       for (let i = 0; i < n; i++) o[i] = Math.sign(a[i]);
       break;
     case 'exp':
-      for (let i = 0; i < n; i++) o[i] = Math.exp(a[i]);
+      // WebAssembly SIMD (fdlibm's algorithm, within 1 ulp like Math.exp) from WASM_EXP_MIN elements.
+      if (n < WASM_EXP_MIN || !wasmExp(a, o)) for (let i = 0; i < n; i++) o[i] = Math.exp(a[i]);
       break;
     case 'expm1':
       for (let i = 0; i < n; i++) o[i] = Math.expm1(a[i]);
@@ -133,7 +139,8 @@ export function unary(op: UnaryOp, x: NDArray, alpha = 1): NDArray {
       if (n < WASM_TANH_MIN || !wasmTanh(a, o)) for (let i = 0; i < n; i++) o[i] = Math.tanh(a[i]);
       break;
     case 'sigmoid':
-      for (let i = 0; i < n; i++) o[i] = sigmoidScalar(a[i]);
+      // WebAssembly SIMD (sigmoidScalar's formulas) from WASM_EXP_MIN elements.
+      if (n < WASM_EXP_MIN || !wasmSigmoid(a, o)) for (let i = 0; i < n; i++) o[i] = sigmoidScalar(a[i]);
       break;
     case 'softplus':
       for (let i = 0; i < n; i++) o[i] = softplusScalar(a[i]);

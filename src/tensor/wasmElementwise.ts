@@ -1,5 +1,6 @@
 /**
- * WebAssembly SIMD (f64x2) kernels for elementwise transcendental functions.
+ * WebAssembly SIMD (f64x2) kernels for elementwise transcendental functions: tanh, exp and
+ * the logistic sigmoid.
  *
  * The module is assembled at load time by `wasmAssembler.ts` and instantiated synchronously
  * on first use, like the gemm back end (`wasmGemm.ts`). Its memory holds a table of the
@@ -23,7 +24,7 @@
 import { encodeModule, FunctionBuilder, I32, V128 } from './wasmAssembler.js';
 
 /** Bytes at the start of memory reserved for the constant table (16 bytes per constant). */
-const TABLE_BYTES = 512;
+const TABLE_BYTES = 1024;
 /** Doubles processed per call into WebAssembly (64 KiB). */
 const CHUNK = 8192;
 const PAGES = Math.ceil((TABLE_BYTES + CHUNK * 8) / 65536);
@@ -31,6 +32,56 @@ const PAGES = Math.ceil((TABLE_BYTES + CHUNK * 8) / 65536);
 const UNROLL = 2;
 /** Doubles per loop iteration; chunks are padded to a multiple of it. */
 const STEP = 2 * UNROLL;
+
+/**
+ * The kernels' constants, stored from byte 0 of memory, each in both lanes of a 16-byte slot
+ * and shared by all kernels that use the same value.
+ */
+class ConstantTable {
+  readonly values: number[] = [];
+  private readonly slots = new Map<string, number>();
+
+  /** The byte offset of `value`'s slot, added on first use. */
+  offset(value: number): number {
+    const key = Object.is(value, -0) ? '-0' : String(value);
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.values.length;
+      if (16 * (slot + 1) > TABLE_BYTES)
+        throw new Error('wasmElementwise: constant table overflows its region');
+      this.values.push(value);
+      this.slots.set(key, slot);
+    }
+    return 16 * slot;
+  }
+}
+
+/** Declares a local holding `value` in both lanes, read from the table at function entry. */
+function loadConstant(f: FunctionBuilder, table: ConstantTable, value: number): number {
+  const local = f.local(V128);
+  f.i32(0).v128Load(table.offset(value)).set(local);
+  return local;
+}
+
+/**
+ * The loop of a kernel `(begin, end)` over the f64 byte range [begin, end), a multiple of
+ * 16·UNROLL bytes long. `stages` are emitted in order, each for every vector of the
+ * iteration in turn, so that independent work sits side by side for the out-of-order core
+ * (about 10% faster than one vector after the other); `lanes(offset)` declares the locals of
+ * the vector at byte `offset` of the iteration.
+ */
+function emitLoop<L>(
+  f: FunctionBuilder,
+  lanes: (offset: number) => L,
+  stages: readonly ((l: L) => void)[],
+): void {
+  const [p, end] = [0, 1];
+  const vectors = Array.from({ length: UNROLL }, (_, v) => lanes(16 * v));
+  f.loopWhile(p, end, () => {
+    for (const stage of stages) for (const l of vectors) stage(l);
+    f.increment(p, 16 * UNROLL);
+  });
+}
 
 // --- tanh coefficients -------------------------------------------------------------------
 
@@ -88,17 +139,10 @@ const ROUND_SHIFTER = 6755399441055744 + 1023;
  * to the rational lanes (there Q ≥ 4844 > 2^k·v + w, elsewhere Q = 0). The result is
  * (a or 1) − n/d with the sign of x copied on (both terms are ≥ 0), which keeps tanh(−0) = −0.
  */
-function buildTanh(table: number[]): FunctionBuilder {
+function buildTanh(table: ConstantTable): FunctionBuilder {
   const f = new FunctionBuilder('tanh', [I32, I32]);
-  const [p, end] = [0, 1];
-  const constant = (value: number): number => {
-    const local = f.local(V128);
-    f.i32(0)
-      .v128Load(16 * table.length)
-      .set(local);
-    table.push(value);
-    return local;
-  };
+  const p = 0;
+  const constant = (value: number): number => loadConstant(f, table, value);
   const clamp = constant(TANH_CLAMP);
   const bound = constant(TANH_RATIONAL_BOUND);
   const negP = TANH_P.map((c) => constant(-c));
@@ -109,8 +153,6 @@ function buildTanh(table: number[]): FunctionBuilder {
   const halfLn2Lo = constant(LN2_LO / 2);
   const hCoef = EXP_P.map((c, j) => constant(c * 2 ** (2 * j + 1)));
   const one = constant(1);
-  if (table.length * 16 > TABLE_BYTES)
-    throw new Error('wasmElementwise: constant table overflows its region');
 
   /** Locals of one vector in flight. */
   const lanes = (offset: number) => ({
@@ -133,8 +175,6 @@ function buildTanh(table: number[]): FunctionBuilder {
   });
   type Lanes = ReturnType<typeof lanes>;
 
-  // Each stage is emitted for every vector in turn, so that independent work sits side by
-  // side for the out-of-order core (about 10% faster than one vector after the other).
   const stages: ((l: Lanes) => void)[] = [
     ({ offset, x, a, sign, mask, aSmall }) => {
       f.get(p).v128Load(offset).set(x);
@@ -190,19 +230,166 @@ function buildTanh(table: number[]): FunctionBuilder {
       f.v128Store(offset);
     },
   ];
-  const vectors = Array.from({ length: UNROLL }, (_, v) => lanes(16 * v));
-  f.loopWhile(p, end, () => {
-    for (const stage of stages) for (const l of vectors) stage(l);
-    f.increment(p, 16 * UNROLL);
-  });
+  emitLoop(f, lanes, stages);
+  return f;
+}
+
+// --- exp and sigmoid -----------------------------------------------------------------------
+
+/**
+ * Arguments are clamped to [EXP_LOW, EXP_HIGH]: e^x rounds to 0 below −745.14 and overflows
+ * above 709.79, and the clamped values still do, so ±∞ map to 0 and +∞ and k stays in range.
+ */
+const EXP_LOW = -745.2;
+const EXP_HIGH = 709.79;
+/** 2^k is applied as 2^{k₁}·2^{k₂} with k₁ clamped to this range, so y·2^{k₁} is exact. */
+const EXP_K1_MIN = -1021;
+const EXP_K1_MAX = 1023;
+
+/** The per-vector locals of {@link expStages}. */
+interface ExpLanes {
+  /** The argument v on entry (clamped in place); e^v on exit. */
+  v: number;
+  kShifted: number;
+  k: number;
+  hi: number;
+  lo: number;
+  r: number;
+  t: number;
+  t2: number;
+  c: number;
+  k1: number;
+}
+
+function expLanes(f: FunctionBuilder): ExpLanes {
+  return {
+    v: f.local(V128),
+    kShifted: f.local(V128),
+    k: f.local(V128),
+    hi: f.local(V128),
+    lo: f.local(V128),
+    r: f.local(V128),
+    t: f.local(V128),
+    t2: f.local(V128),
+    c: f.local(V128),
+    k1: f.local(V128),
+  };
+}
+
+/**
+ * Stages replacing `v` by e^v, the algorithm of fdlibm `e_exp.c`: v = k·ln2 + r with
+ * r = hi − lo (Cody–Waite, |r| ≤ ln2/2), c = r − r²·R(r²) with its Remez polynomial R, and
+ *
+ *   e^v = 2^k·y,   y = 1 − ((lo − r·c/(2 − c)) − hi),
+ *
+ * R evaluated by Estrin's scheme. 2^k is applied in two exact factors, k₁ = clamp(k, −1021,
+ * 1023) and k₂ = k − k₁ ∈ [−56, 1]: y·2^{k₁} is a normal double, and the product with 2^{k₂}
+ * rounds once, into the subnormal range or to +∞ where e^v does.
+ */
+function expStages(f: FunctionBuilder, table: ConstantTable): ((l: ExpLanes) => void)[] {
+  const constant = (value: number): number => loadConstant(f, table, value);
+  const low = constant(EXP_LOW);
+  const high = constant(EXP_HIGH);
+  const invLn2 = constant(Math.LOG2E);
+  const shifter = constant(ROUND_SHIFTER);
+  const ln2Hi = constant(LN2_HI);
+  const ln2Lo = constant(LN2_LO);
+  const pc = EXP_P.map(constant);
+  const one = constant(1);
+  const two = constant(2);
+  const k1Min = constant(ROUND_SHIFTER + EXP_K1_MIN);
+  const k1Max = constant(ROUND_SHIFTER + EXP_K1_MAX);
+  return [
+    ({ v, kShifted, k }) => {
+      // high < v ? high : v, then v < low ? low : v: NaN stays NaN.
+      f.get(v).get(high).f64x2Pmin().get(low).f64x2Pmax().set(v);
+      f.get(v).get(invLn2).f64x2Mul().get(shifter).f64x2Add().set(kShifted);
+      f.get(kShifted).get(shifter).f64x2Sub().set(k);
+    },
+    ({ v, k, hi, lo, r }) => {
+      f.get(v).get(k).get(ln2Hi).f64x2Mul().f64x2Sub().set(hi);
+      f.get(k).get(ln2Lo).f64x2Mul().set(lo);
+      f.get(hi).get(lo).f64x2Sub().set(r);
+    },
+    ({ r, t, t2, c }) => {
+      // c = r − t·R(t), t = r², R = (P1 + P2·t) + t²·((P3 + P4·t) + P5·t²).
+      f.get(r).get(r).f64x2Mul().set(t);
+      f.get(t).get(t).f64x2Mul().set(t2);
+      f.get(r).get(t);
+      f.get(pc[1]).get(t).f64x2Mul().get(pc[0]).f64x2Add();
+      f.get(pc[4]).get(t2).f64x2Mul();
+      f.get(pc[3]).get(t).f64x2Mul().get(pc[2]).f64x2Add().f64x2Add();
+      f.get(t2).f64x2Mul().f64x2Add();
+      f.f64x2Mul().f64x2Sub().set(c);
+    },
+    ({ v, r, c, hi, lo }) => {
+      // y = 1 − ((lo − r·c/(2 − c)) − hi), kept in v.
+      f.get(one).get(lo);
+      f.get(r).get(c).f64x2Mul().get(two).get(c).f64x2Sub().f64x2Div();
+      f.f64x2Sub().get(hi).f64x2Sub().f64x2Sub().set(v);
+    },
+    ({ v, kShifted, k1 }) => {
+      // 2^{k₁}, 2^{k₂} = (k₁ + 1023) << 52, (k₂ + 1023) << 52 from the shifted forms.
+      f.get(kShifted).get(k1Min).f64x2Pmax().get(k1Max).f64x2Pmin().set(k1);
+      f.get(v).get(k1).i32(52).i64x2Shl().f64x2Mul();
+      f.get(kShifted).get(k1).f64x2Sub().get(shifter).f64x2Add().i32(52).i64x2Shl();
+      f.f64x2Mul().set(v);
+    },
+  ];
+}
+
+/** `exp(begin, end)`: replaces each f64 in [begin, end) with its exponential. */
+function buildExp(table: ConstantTable): FunctionBuilder {
+  const f = new FunctionBuilder('exp', [I32, I32]);
+  const p = 0;
+  const stages = expStages(f, table);
+  const lanes = (offset: number) => ({ offset, ...expLanes(f) });
+  emitLoop(f, lanes, [
+    ({ offset, v }) => {
+      f.get(p).v128Load(offset).set(v);
+    },
+    ...stages,
+    ({ offset, v }) => {
+      f.get(p).get(v).v128Store(offset);
+    },
+  ]);
+  return f;
+}
+
+/**
+ * `sigmoid(begin, end)`: replaces each f64 x in [begin, end) with 1/(1 + e^{−x}), as
+ * 1/(1 + t) for x ≥ 0 and t/(1 + t) for x < 0, t = e^{−|x|} ≤ 1 (no overflow either side).
+ * The numerator is pmax(t, 1 or 0): 1 where x ≥ 0 (and for −0), t where x < 0.
+ */
+function buildSigmoid(table: ConstantTable): FunctionBuilder {
+  const f = new FunctionBuilder('sigmoid', [I32, I32]);
+  const p = 0;
+  const signBit = loadConstant(f, table, -0);
+  const zero = loadConstant(f, table, 0);
+  const one = loadConstant(f, table, 1);
+  const stages = expStages(f, table);
+  const lanes = (offset: number) => ({ offset, x: f.local(V128), oneOrZero: f.local(V128), ...expLanes(f) });
+  emitLoop(f, lanes, [
+    ({ offset, x, v, oneOrZero }) => {
+      f.get(p).v128Load(offset).set(x);
+      f.get(x).get(signBit).v128Or().set(v); // −|x|
+      f.get(one).get(x).get(zero).f64x2Lt().v128Andnot().set(oneOrZero);
+    },
+    ...stages,
+    ({ offset, v, oneOrZero }) => {
+      f.get(p);
+      f.get(v).get(oneOrZero).f64x2Pmax().get(one).get(v).f64x2Add().f64x2Div();
+      f.v128Store(offset);
+    },
+  ]);
   return f;
 }
 
 /** The module's bytes and the constant table its kernels expect at byte 0. */
-function assemble(): { bytes: Uint8Array; table: number[] } {
-  const table: number[] = [];
-  const bytes = encodeModule([buildTanh(table)], PAGES);
-  return { bytes, table };
+function assemble(): { bytes: Uint8Array; table: readonly number[] } {
+  const table = new ConstantTable();
+  const bytes = encodeModule([buildTanh(table), buildExp(table), buildSigmoid(table)], PAGES);
+  return { bytes, table: table.values };
 }
 
 /** The bytes of the elementwise module (exported for inspection and tests). */
@@ -221,6 +408,8 @@ type Kernel = (begin: number, end: number) => void;
 
 interface ElementwiseInstance {
   readonly tanh: Kernel;
+  readonly exp: Kernel;
+  readonly sigmoid: Kernel;
   readonly buffer: ArrayBuffer;
   /** The data region, `CHUNK` doubles from byte `TABLE_BYTES` (the memory never grows). */
   readonly data: Float64Array;
@@ -248,11 +437,12 @@ function instantiate(): ElementwiseInstance | null {
     const { bytes, table } = assemble();
     const { exports } = new api.Instance(new api.Module(bytes), {});
     const buffer = memoryBuffer(exports.memory);
-    const { tanh } = exports;
-    if (buffer === null || !isKernel(tanh)) return null;
+    const { tanh, exp, sigmoid } = exports;
+    if (buffer === null || !isKernel(tanh) || !isKernel(exp) || !isKernel(sigmoid)) return null;
     const constants = new Float64Array(buffer, 0, 2 * table.length);
     for (const [i, value] of table.entries()) constants.fill(value, 2 * i, 2 * i + 2);
-    return { tanh, buffer, data: new Float64Array(buffer, TABLE_BYTES, CHUNK), outViews: new Map() };
+    const data = new Float64Array(buffer, TABLE_BYTES, CHUNK);
+    return { tanh, exp, sigmoid, buffer, data, outViews: new Map() };
   } catch {
     // No SIMD support, or compilation forbidden (CSP): the caller uses its JavaScript loop.
     return null;
@@ -327,13 +517,80 @@ function mapChunks(inst: ElementwiseInstance, kernel: Kernel, x: Float64Array, o
  * ```
  */
 export function wasmTanh(x: Float64Array, out: Float64Array): boolean {
+  return run('tanh', x, out);
+}
+
+/**
+ * Exponential of every element, `out[i] = e^{x[i]}`, in WebAssembly SIMD, by the algorithm of
+ * fdlibm `e_exp.c` (Sun Microsystems, 1993):
+ *
+ *   x = k·ln2 + r (Cody–Waite, |r| ≤ ln2/2),  c = r − r²·R(r²),
+ *   e^x = 2^k·(1 − ((lo − r·c/(2 − c)) − hi)),  r = hi − lo,
+ *
+ * with fdlibm's Remez polynomial R; 2^k is applied as two exact powers of two, so results in
+ * the subnormal range are rounded once and overflow gives +∞.
+ *
+ * Accuracy: within 1 ulp (0.8 ulp is the largest error observed). e^{±0} = 1, e^{+∞} = +∞,
+ * e^{−∞} = 0, NaN gives NaN; x > 709.79 gives +∞ and x < −745.14 gives 0, like `Math.exp`.
+ * Each result depends only on its own argument, never on the array's length or position.
+ *
+ * `out` may be `x` itself. Returns `false`, having written nothing, when WebAssembly SIMD is
+ * unavailable here; the caller then uses `Math.exp`.
+ *
+ * @param x - the arguments.
+ * @param out - receives e to each argument; same length as `x`.
+ * @returns whether the WebAssembly kernel ran.
+ * @throws RangeError when `out` and `x` differ in length.
+ * @example
+ * ```ts
+ * const out = new Float64Array(3);
+ * if (!wasmExp(new Float64Array([0, 1, -1000]), out)) throw new Error('no WebAssembly SIMD');
+ * out; // Float64Array [1, 2.718281828459045, 0]
+ * ```
+ */
+export function wasmExp(x: Float64Array, out: Float64Array): boolean {
+  return run('exp', x, out);
+}
+
+/**
+ * The logistic function of every element, `out[i] = 1/(1 + e^{−x[i]})`, in WebAssembly SIMD:
+ * with t = e^{−|x|} from the kernel of {@link wasmExp} (so t ≤ 1, nothing overflows),
+ *
+ *   σ(x) = 1/(1 + t) for x ≥ 0,   σ(x) = t/(1 + t) for x < 0,
+ *
+ * the same formulas as `sigmoidScalar`, computed branch-free in every lane.
+ *
+ * Accuracy: within 2 ulp (1.5 ulp is the largest error observed, for x < 0; under 1 ulp for
+ * x ≥ 0). σ(±0) = 0.5, σ(+∞) = 1, σ(−∞) = 0, NaN gives NaN, and σ(x) rounds to 1 from
+ * x ≈ 36.7 on; for x < −745.14 it is 0.
+ *
+ * `out` may be `x` itself. Returns `false`, having written nothing, when WebAssembly SIMD is
+ * unavailable here.
+ *
+ * @param x - the arguments.
+ * @param out - receives σ of each argument; same length as `x`.
+ * @returns whether the WebAssembly kernel ran.
+ * @throws RangeError when `out` and `x` differ in length.
+ * @example
+ * ```ts
+ * const out = new Float64Array(3);
+ * if (!wasmSigmoid(new Float64Array([0, 2, -2]), out)) throw new Error('no WebAssembly SIMD');
+ * out; // Float64Array [0.5, 0.8807970779778823, 0.11920292202211755]
+ * ```
+ */
+export function wasmSigmoid(x: Float64Array, out: Float64Array): boolean {
+  return run('sigmoid', x, out);
+}
+
+function run(kernel: 'tanh' | 'exp' | 'sigmoid', x: Float64Array, out: Float64Array): boolean {
   if (out.length !== x.length) {
+    const name = `wasm${kernel[0].toUpperCase()}${kernel.slice(1)}`;
     throw new RangeError(
-      `wasmTanh: out has length ${out.length} but x has length ${x.length}; pass arrays of equal length`,
+      `${name}: out has length ${out.length} but x has length ${x.length}; pass arrays of equal length`,
     );
   }
   const inst = getInstance();
   if (inst === null) return false;
-  mapChunks(inst, inst.tanh, x, out);
+  mapChunks(inst, inst[kernel], x, out);
   return true;
 }

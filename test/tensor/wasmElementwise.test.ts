@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { unary } from '../../src/tensor/elementwise.js';
+import { sigmoidScalar, unary } from '../../src/tensor/elementwise.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { encodeModule, FunctionBuilder, I32 } from '../../src/tensor/wasmAssembler.js';
 import {
   elementwiseModuleBytes,
   wasmElementwiseAvailable,
+  wasmExp,
+  wasmSigmoid,
   wasmTanh,
 } from '../../src/tensor/wasmElementwise.js';
 
@@ -56,12 +58,18 @@ function lcg(seed: number): () => number {
   };
 }
 
-function tanhOf(x: readonly number[] | Float64Array): Float64Array {
+type Kernel = (x: Float64Array, out: Float64Array) => boolean;
+
+function apply(kernel: Kernel, x: readonly number[] | Float64Array): Float64Array {
   const input = Float64Array.from(x);
   const out = new Float64Array(input.length);
-  if (!wasmTanh(input, out)) throw new Error('WebAssembly SIMD unavailable');
+  if (!kernel(input, out)) throw new Error('WebAssembly SIMD unavailable');
   return out;
 }
+
+const tanhOf = (x: readonly number[] | Float64Array): Float64Array => apply(wasmTanh, x);
+const expOf = (x: readonly number[] | Float64Array): Float64Array => apply(wasmExp, x);
+const sigmoidOf = (x: readonly number[] | Float64Array): Float64Array => apply(wasmSigmoid, x);
 
 // ---------------------------------------------------------------------------------------------
 // An independent reference: tanh x = (e^{2x} − 1)/(e^{2x} + 1) in binary fixed point (BigInt
@@ -115,6 +123,19 @@ function tanhUlpError(x: number, got: number): number {
   return Number((diff << 20n) >> BigInt(ulpShift)) / 2 ** 20;
 }
 
+/** Error of `got` in ulps of e^x (the subnormal spacing 2^−1074 below 2^−1022), |x| ≤ 745. */
+function expUlpError(x: number, got: number): number {
+  const q = 256;
+  const e = expFixed(toFixed(Math.abs(x), q), q); // e^|x|·2^q
+  // e^x·2^p with at least 200 significant bits either way.
+  const p = x >= 0 ? q : q + Math.ceil(1.45 * Math.abs(x)) + 200;
+  const r = x >= 0 ? e : (1n << BigInt(p + q)) / e;
+  const g = toFixed(got, p);
+  const diff = g > r ? g - r : r - g;
+  const ulpShift = Math.max(bitLength(r) - 53, p - 1074);
+  return Number((diff << 20n) >> BigInt(ulpShift)) / 2 ** 20;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The kernel's algorithm written as a scalar JavaScript function, operation for operation
 // (JavaScript arithmetic is IEEE double without contraction, like WebAssembly's), so the
@@ -157,6 +178,41 @@ function modelTanh(x: number): number {
   den = m < den ? den : m;
   const result = (small ? aSmall : 1) - num / den;
   return bitsOf(x) >> 63n === 1n ? -result : result;
+}
+
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
+
+function modelExp(x: number): number {
+  const [p1, p2, p3, p4, p5] = FDLIBM_EXP_P;
+  // biome-ignore lint/complexity/useMathMinMax: spells out f64x2.pmin(x, 709.79)
+  let v = 709.79 < x ? 709.79 : x;
+  // biome-ignore lint/complexity/useMathMinMax: spells out f64x2.pmax(v, −745.2)
+  v = v < -745.2 ? -745.2 : v;
+  const kShifted = v * Math.LOG2E + SHIFTER;
+  const k = kShifted - SHIFTER;
+  const hi = v - k * LN2_HI;
+  const lo = k * LN2_LO;
+  const r = hi - lo;
+  const t = r * r;
+  const t2 = t * t;
+  const c = r - t * (p2 * t + p1 + (p5 * t2 + (p4 * t + p3)) * t2);
+  const y = 1 - (lo - (r * c) / (2 - c) - hi);
+  // biome-ignore lint/complexity/useMathMinMax: spells out f64x2.pmax, then f64x2.pmin
+  let k1 = kShifted < SHIFTER - 1021 ? SHIFTER - 1021 : kShifted;
+  // biome-ignore lint/complexity/useMathMinMax: as above
+  k1 = SHIFTER + 1023 < k1 ? SHIFTER + 1023 : k1;
+  const scale1 = fromBits(bitsOf(k1) << 52n);
+  const scale2 = fromBits(bitsOf(kShifted - k1 + SHIFTER) << 52n);
+  return y * scale1 * scale2;
+}
+
+function modelSigmoid(x: number): number {
+  const t = modelExp(fromBits(bitsOf(x) | (1n << 63n))); // e^{−|x|}
+  const oneOrZero = x < 0 ? 0 : 1;
+  // biome-ignore lint/complexity/useMathMinMax: spells out f64x2.pmax(t, oneOrZero)
+  const num = t < oneOrZero ? oneOrZero : t;
+  return num / (1 + t);
 }
 
 const anyDouble = fc.double({ noDefaultInfinity: false, noNaN: false });
@@ -346,22 +402,159 @@ describe('wasmTanh', () => {
   });
 
   it('rejects an output of the wrong length', () => {
-    expect(() => wasmTanh(new Float64Array(3), new Float64Array(2))).toThrow(/equal length/);
+    expect(() => wasmTanh(new Float64Array(3), new Float64Array(2))).toThrow(/wasmTanh: .*equal length/);
+    expect(() => wasmExp(new Float64Array(3), new Float64Array(4))).toThrow(/wasmExp: .*equal length/);
+    expect(() => wasmSigmoid(new Float64Array(0), new Float64Array(1))).toThrow(
+      /wasmSigmoid: .*equal length/,
+    );
   });
 });
 
-describe("unary('tanh')", () => {
-  it.runIf(available)('uses the kernel from 8 elements and Math.tanh below', () => {
+const expArgument = fc.oneof(
+  anyDouble,
+  fc.double({ min: -750, max: 750, noNaN: true }),
+  fc.double({ min: -3, max: 3, noNaN: true }),
+  fc.constantFrom(0, -0, 709.79, -745.2, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+);
+
+describe('wasmExp', () => {
+  it.runIf(available)('matches its scalar model bit for bit', () => {
+    const next = lcg(17);
+    const dense = Float64Array.from({ length: 30000 }, (_, i) =>
+      i % 2 === 0 ? 1500 * next() - 750 : 4 * next() - 2,
+    );
+    const got = expOf(dense);
+    let mismatches = 0;
+    dense.forEach((x, i) => {
+      if (!sameDouble(got[i], modelExp(x))) mismatches++;
+    });
+    expect(mismatches).toBe(0);
     fc.assert(
-      fc.property(fc.array(tanhArgument, { maxLength: 40 }), (xs) => {
-        const got = unary('tanh', new NDArray(Float64Array.from(xs), [xs.length])).data;
-        const expected = xs.length >= 8 ? tanhOf(xs) : Float64Array.from(xs, Math.tanh);
-        xs.forEach((_, i) => {
-          expect(sameDouble(got[i], expected[i])).toBe(true);
+      fc.property(fc.array(expArgument, { maxLength: 41 }), (xs) => {
+        const out = expOf(xs);
+        xs.forEach((x, i) => {
+          expect(sameDouble(out[i], modelExp(x))).toBe(true);
         });
       }),
     );
   });
+
+  // Measured: at most 0.83 ulp (mpmath, 150 000 points), like fdlibm's < 1 ulp.
+  it.runIf(available)('is within 1 ulp of a high-precision reference, subnormal results included', () => {
+    const next = lcg(23);
+    const xs: number[] = [];
+    for (let i = 0; i < 150; i++) xs.push(1454 * next() - 745); // the whole finite range
+    for (let i = 0; i < 150; i++) xs.push(4 * next() - 2);
+    for (let i = 0; i < 40; i++) xs.push(-708.5 - 36.6 * next()); // subnormal results
+    // Where k changes (x ≈ (k + ½)·ln2), |r| is largest.
+    for (let k = -8; k < 8; k++)
+      xs.push((k + 0.5) * Math.LN2 * (1 - 2 ** -52), (k + 0.5) * Math.LN2 * (1 + 2 ** -52));
+    xs.push(1.738605372099585); // the largest error of a sweep against mpmath: 0.83 ulp
+    const got = expOf(xs);
+    let worst = 0;
+    xs.forEach((x, i) => {
+      worst = Math.max(worst, expUlpError(x, got[i]));
+    });
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it.runIf(available)('handles ±0, ±∞, NaN, overflow and underflow like Math.exp', () => {
+    const xs = [
+      0,
+      -0,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      Number.NaN,
+      709.782712893384, // the largest finite result
+      709.7827128933841, // overflows
+      1e300,
+      -745.1332191019411, // the smallest subnormal, 2^−1074
+      -745.1332191019412, // rounds to 0
+      -1e300,
+      -720,
+      5e-324,
+      -5e-324,
+    ];
+    const got = expOf(xs);
+    xs.forEach((x, i) => {
+      expect(sameDouble(got[i], Math.exp(x)), `exp(${x})`).toBe(true);
+    });
+  });
+
+  // Both are within 1 ulp of the exact value; they differ in about 2 results in 10 000.
+  it.runIf(available)('agrees with Math.exp within 1 ulp', () => {
+    fc.assert(
+      fc.property(fc.array(expArgument, { maxLength: 200 }), (xs) => {
+        const got = expOf(xs);
+        xs.forEach((x, i) => {
+          expect(ulpDistance(got[i], Math.exp(x))).toBeLessThanOrEqual(1);
+        });
+      }),
+    );
+  });
+});
+
+describe('wasmSigmoid', () => {
+  it.runIf(available)('matches its scalar model bit for bit', () => {
+    fc.assert(
+      fc.property(fc.array(expArgument, { maxLength: 41 }), (xs) => {
+        const out = sigmoidOf(xs);
+        xs.forEach((x, i) => {
+          expect(sameDouble(out[i], modelSigmoid(x))).toBe(true);
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  // The same formulas as sigmoidScalar with an exp that differs from Math.exp in 2 results in
+  // 10 000 by 1 ulp: they differ in 1 result in 10 000, by at most 2 ulp.
+  it.runIf(available)('agrees with sigmoidScalar within 2 ulp, and is exact at the ends', () => {
+    fc.assert(
+      fc.property(fc.array(expArgument, { maxLength: 200 }), (xs) => {
+        const got = sigmoidOf(xs);
+        xs.forEach((x, i) => {
+          expect(ulpDistance(got[i], sigmoidScalar(x))).toBeLessThanOrEqual(2);
+        });
+      }),
+    );
+    const got = sigmoidOf([0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, 40, -800]);
+    expect(Array.from(got.subarray(0, 4))).toEqual([0.5, 0.5, 1, 0]);
+    expect(Number.isNaN(got[4])).toBe(true);
+    expect(got[5]).toBe(1);
+    expect(got[6]).toBe(0);
+  });
+
+  it.runIf(available)('satisfies σ(x) + σ(−x) = 1 to rounding', () => {
+    const next = lcg(29);
+    const xs = Array.from({ length: 2000 }, () => 60 * next() - 30);
+    const pos = sigmoidOf(xs);
+    const neg = sigmoidOf(xs.map((x) => -x));
+    xs.forEach((_, i) => {
+      expect(Math.abs(pos[i] + neg[i] - 1)).toBeLessThanOrEqual(4 * Number.EPSILON);
+    });
+  });
+});
+
+describe('unary', () => {
+  const cases = [
+    { op: 'tanh', min: 8, kernel: tanhOf, scalar: Math.tanh },
+    { op: 'exp', min: 16, kernel: expOf, scalar: Math.exp },
+    { op: 'sigmoid', min: 16, kernel: sigmoidOf, scalar: sigmoidScalar },
+  ] as const;
+  for (const { op, min, kernel, scalar } of cases) {
+    it.runIf(available)(`'${op}' uses the kernel from ${min} elements and the scalar loop below`, () => {
+      fc.assert(
+        fc.property(fc.array(tanhArgument, { maxLength: 40 }), (xs) => {
+          const got = unary(op, new NDArray(Float64Array.from(xs), [xs.length])).data;
+          const expected = xs.length >= min ? kernel(xs) : Float64Array.from(xs, scalar);
+          xs.forEach((_, i) => {
+            expect(sameDouble(got[i], expected[i])).toBe(true);
+          });
+        }),
+      );
+    });
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
