@@ -3,17 +3,7 @@
  * output (gradients for all weights and biases), µs per call. The same computation as
  * bench/peers/torch_mlp.py.
  */
-import {
-  linear,
-  normal,
-  rngKey,
-  splitKey,
-  sum,
-  type Tensor,
-  tanh,
-  tensor,
-  valueAndGrad,
-} from '../../src/index.js';
+import { linear, normal, rngKey, splitKey, sum, type Tensor, tensor, valueAndGrad } from '../../src/index.js';
 import { record, timeCalls, type Workload } from '../harness.js';
 
 type Layer = { w: Tensor; b: Tensor };
@@ -35,8 +25,7 @@ function init(widths: readonly number[], seed: number): Params {
 function forward(params: Params, x: Tensor): Tensor {
   let h = x;
   params.forEach((layer, i) => {
-    h = linear(h, layer.w, layer.b);
-    if (i < params.length - 1) h = tanh(h);
+    h = linear(h, layer.w, layer.b, i < params.length - 1 ? 'tanh' : 'identity');
   });
   return h;
 }

@@ -2,11 +2,13 @@
  * The backward walker: the one place that knows about topological order, accumulation of
  * repeated uses, unbroadcasting and shape checks. Rules (`rules.ts`) stay one line each.
  */
+import { recycle } from '../tensor/pool.js';
 import { formatShape, shapesEqual } from '../tensor/shape.js';
 import { add } from './ops/binary.js';
 import { sumTo } from './ops/layout.js';
-import type { Primitive } from './primitive.js';
+import { Primitive } from './primitive.js';
 import { vjpRules } from './rules.js';
+import { isTracing } from './tape.js';
 import type { TapeNode, Tensor } from './tensor.js';
 
 function applyRule<P extends Primitive>(
@@ -66,7 +68,13 @@ export function backward(output: Tensor, seed: Tensor, targets: readonly Tensor[
   }
   // 3. Walk outputs before inputs, accumulating cotangents.
   const cot = new Map<Tensor, Tensor>();
-  if (leads.has(output)) cot.set(output, seed);
+  const ledger = new BufferLedger(!isTracing());
+  if (leads.has(output)) {
+    cot.set(output, seed);
+    ledger.hold(seed);
+  }
+  const replaced: Tensor[] = [];
+  const combined: Tensor[] = [];
   for (let k = reached.length - 1; k >= 0; k--) {
     const t = reached[k];
     if (targetSet.has(t)) continue;
@@ -77,16 +85,88 @@ export function backward(output: Tensor, seed: Tensor, targets: readonly Tensor[
     const inputs = node.inputs;
     const needs = inputs.map((x) => leads.has(x));
     const grads = applyRule(node, g, t, needs);
+    replaced.length = 0;
+    combined.length = 0;
     for (let i = 0; i < inputs.length; i++) {
       const x = inputs[i];
       const gi = grads[i];
       if (gi === null || gi === undefined || !leads.has(x)) continue;
+      if (node.prim !== Primitive.Custom) ledger.adopt(gi, g, t, inputs);
       const fitted = fitToInput(gi, x, node, i);
+      if (fitted !== gi) ledger.adoptFresh(fitted);
       const prev = cot.get(x);
-      cot.set(x, prev === undefined ? fitted : add(prev, fitted));
+      if (prev === undefined) {
+        cot.set(x, fitted);
+        ledger.hold(fitted);
+      } else {
+        const total = add(prev, fitted);
+        ledger.adoptFresh(total);
+        cot.set(x, total);
+        ledger.hold(total);
+        replaced.push(prev);
+        combined.push(fitted);
+      }
     }
+    // Only now, with every result of this node stored, let go of what died.
+    ledger.release(g);
+    for (const r of replaced) ledger.release(r);
+    for (const c of combined) ledger.recycleIfUnheld(c);
   }
   return targets.map((t) => cot.get(t) ?? null);
+}
+
+/**
+ * Which cotangent buffers this walk created, and how many stored cotangents share each, so
+ * that a buffer goes back to the pool the moment its last holder is consumed. A rule's
+ * result counts as created by the walk only when its buffer is none of the buffers the rule
+ * was given (a rule may pass `g` through, or reshape it, sharing its buffer); user-defined
+ * rules are never trusted this way. Inactive while a graph is being recorded, because
+ * recorded nodes may hold any tensor.
+ */
+class BufferLedger {
+  private readonly owned = new Set<Float64Array>();
+  private readonly holders = new Map<Float64Array, number>();
+
+  constructor(private readonly active: boolean) {}
+
+  adopt(result: Tensor, g: Tensor, out: Tensor, inputs: readonly Tensor[]): void {
+    if (!this.active) return;
+    const d = result.value.data;
+    if (d === g.value.data || d === out.value.data) return;
+    for (let i = 0; i < inputs.length; i++) if (inputs[i].value.data === d) return;
+    this.owned.add(d);
+  }
+
+  /** A result the walker itself just computed (a sum or an unbroadcast). */
+  adoptFresh(result: Tensor): void {
+    if (this.active) this.owned.add(result.value.data);
+  }
+
+  hold(t: Tensor): void {
+    if (!this.active) return;
+    const d = t.value.data;
+    this.holders.set(d, (this.holders.get(d) ?? 0) + 1);
+  }
+
+  release(t: Tensor): void {
+    if (!this.active) return;
+    const d = t.value.data;
+    const n = (this.holders.get(d) ?? 0) - 1;
+    if (n > 0) this.holders.set(d, n);
+    else {
+      this.holders.delete(d);
+      this.recycleIfUnheld(t);
+    }
+  }
+
+  recycleIfUnheld(t: Tensor): void {
+    if (!this.active) return;
+    const d = t.value.data;
+    if (this.owned.has(d) && !this.holders.has(d)) {
+      this.owned.delete(d);
+      recycle(d);
+    }
+  }
 }
 
 /** Sums a broadcast cotangent down to the input's shape; anything else is a rule bug. */

@@ -9,6 +9,7 @@
 import type { PadMode } from '../tensor/layout.js';
 import type { NDArray } from '../tensor/ndarray.js';
 import type { Shape } from '../tensor/shape.js';
+import type { FusedActivation } from './ops/linalg.js';
 import type { Tensor } from './tensor.js';
 
 export enum Primitive {
@@ -159,7 +160,7 @@ export interface PrimitiveParams {
   [Primitive.Unfold2d]: Unfold2dParams;
   [Primitive.Fold2d]: Unfold2dParams;
   [Primitive.Matmul]: { readonly transA: boolean; readonly transB: boolean };
-  [Primitive.Linear]: NoParams;
+  [Primitive.Linear]: { readonly activation: FusedActivation };
   [Primitive.TanhGrad]: NoParams;
   [Primitive.Custom]: { readonly name: string; readonly vjp: CustomVjp };
 }

@@ -247,8 +247,8 @@ export const vjpRules: { readonly [P in Primitive]: VjpRule<P> } = {
         ? matmul(g, a, { transA: true, transB: transA })
         : matmul(a, g, { transA: !transA }),
   ],
-  // y = x·Wᵀ + b: x̄ = ȳ·W, W̄ = ȳᵀ·x, b̄ = Σ ȳ over leading axes
-  [Primitive.Linear]: (g, _o, [x, w], _p, needs) => linearVjp(g, x, w, needs),
+  // y = act(x·Wᵀ + b), z̄ = ȳ ⊙ act′: x̄ = z̄·W, W̄ = z̄ᵀ·x, b̄ = Σ z̄ over leading axes
+  [Primitive.Linear]: (g, y, [x, w], p, needs) => linearVjp(g, y, x, w, p.activation, needs),
   // out = g·(1 − y²): ȳ = h·g·(−2y), ḡ = h·(1 − y²)
   [Primitive.TanhGrad]: (h, _o, [y, g]) => [mul(h, mul(g, mul(y, -2))), tanhGrad(y, h)],
   // the user's rule

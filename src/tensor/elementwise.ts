@@ -7,6 +7,7 @@
  * axes with an odometer; equal shapes and scalar operands become a single run.
  */
 import { NDArray } from './ndarray.js';
+import { allocate } from './pool.js';
 import { broadcastShapes, broadcastStrides, type Shape, sizeOf } from './shape.js';
 import { erf, erfc } from './special.js';
 import { wasmExp, wasmSigmoid, wasmTanh } from './wasmElementwise.js';
@@ -90,9 +91,25 @@ export function softplusScalar(x: number): number {
  * ```
  */
 export function unary(op: UnaryOp, x: NDArray, alpha = 1): NDArray {
+  return unaryInto(op, x, new NDArray(allocate(x.data.length), x.shape), alpha);
+}
+
+/**
+ * {@link unary} writing into `out` (same size as `x`; may be `x` itself for in place).
+ *
+ * @example
+ * ```ts
+ * const z = fromNested([0, 1]);
+ * unaryInto('tanh', z, z); // z now holds tanh of its old values
+ * ```
+ */
+export function unaryInto(op: UnaryOp, x: NDArray, out: NDArray, alpha = 1): NDArray {
   const a = x.data;
   const n = a.length;
-  const o = new Float64Array(n);
+  const o = out.data;
+  if (o.length !== n) {
+    throw new RangeError(`${op}: output of ${o.length} elements for an input of ${n}`);
+  }
   switch (op) {
     case 'neg':
       for (let i = 0; i < n; i++) o[i] = -a[i];
@@ -169,7 +186,7 @@ export function unary(op: UnaryOp, x: NDArray, alpha = 1): NDArray {
     default:
       return assertNever(op);
   }
-  return new NDArray(o, x.shape);
+  return out;
 }
 
 function assertNever(op: never): never {
@@ -282,13 +299,13 @@ export function binary(op: BinaryOp, x: NDArray, y: NDArray): NDArray {
   const a = x.data;
   const b = y.data;
   if (x.shape.length === y.shape.length && a.length === b.length && sameShape(x.shape, y.shape)) {
-    const o = new Float64Array(a.length);
+    const o = allocate(a.length);
     binaryRun(op, a, 0, 1, b, 0, 1, o, 0, a.length);
     return new NDArray(o, x.shape);
   }
   const shape = broadcastShapes(x.shape, y.shape, op);
   const n = sizeOf(shape);
-  const o = new Float64Array(n);
+  const o = allocate(n);
   if (n === 0) return new NDArray(o, shape);
   if (b.length === 1) {
     binaryRun(op, a, 0, 1, b, 0, 0, o, 0, n);

@@ -1,5 +1,6 @@
 import { gemm, gemmBatch } from './gemm.js';
 import { NDArray } from './ndarray.js';
+import { allocate } from './pool.js';
 import { broadcastShapes, broadcastStrides, formatShape, type Shape, sizeOf } from './shape.js';
 
 /**
@@ -77,7 +78,8 @@ export function matmul(a: NDArray, b: NDArray, transA = false, transB = false): 
     );
   }
   const count = sizeOf(batch);
-  const out = NDArray.zeros([...batch, m, n]);
+  // Every element is written below (gemm zeroes C itself when k = 0).
+  const out = new NDArray(allocate(count * m * n), [...batch, m, n]);
   if (count === 0) return out;
   const sizeB = sizeOf(batchB);
   if (count === 1 || (sizeB === 1 && !transA && sizeOf(batchA) === count)) {

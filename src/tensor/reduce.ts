@@ -10,6 +10,7 @@
 
 import { copyStrided } from './layout.js';
 import { NDArray } from './ndarray.js';
+import { allocate } from './pool.js';
 import { broadcastStrides, checkShape, formatShape, normalizeAxes, type Shape, sizeOf } from './shape.js';
 
 /** Axes to reduce: one axis, a list of axes, or `undefined` for all axes. Negative axes count from the end. */
@@ -132,8 +133,8 @@ function isTrailingBlock(shape: Shape, full: Shape): boolean {
 
 /** Sums consecutive rows of length `width`: out[j] = Σ_r x[r·width + j], in row order. */
 function sumRows(x: Float64Array, width: number): Float64Array {
-  const out = new Float64Array(width);
-  if (width === 0) return out;
+  if (width === 0 || x.length === 0) return new Float64Array(width);
+  const out = allocate(width); // the first row is copied in, then every row added
   out.set(x.subarray(0, width));
   for (let r = width; r < x.length; r += width) {
     for (let j = 0; j < width; j++) out[j] += x[r + j];

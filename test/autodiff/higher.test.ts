@@ -20,6 +20,7 @@ import {
   gt,
   hvp,
   jvp,
+  linear,
   log,
   log1p,
   matmul,
@@ -143,6 +144,26 @@ describe('Hessian-vector products of an MLP loss', () => {
       }),
       { numRuns: 10 },
     );
+  });
+
+  it('fused linear activations have the second derivatives of their composition', () => {
+    const rng = testRng(11);
+    const x = randomTensor(rng, [4, 3]);
+    const w = randomTensor(rng, [5, 3], -1, 1);
+    const b = randomTensor(rng, [5], -1, 1);
+    const v = randomTensor(rng, [5, 3]);
+    for (const [act, ref] of [
+      ['tanh', (z: Tensor) => tanh(z)],
+      ['sigmoid', (z: Tensor) => sigmoid(z)],
+      ['identity', (z: Tensor) => z],
+    ] as const) {
+      const fused = (q: Tensor) => sum(square(linear(x, q, b, act)));
+      const composed = (q: Tensor) => sum(square(ref(add(matmul(x, q, { transB: true }), b))));
+      const h1 = hvp(fused, w, v);
+      const h2 = hvp(composed, w, v);
+      expect(maxRelErr(h1.data, h2.data, 1e-12), act).toBeLessThan(1e-12);
+      expect(maxRelErr(grad(fused)(w).data, grad(composed)(w).data, 1e-12), act).toBeLessThan(1e-12);
+    }
   });
 
   it('third derivatives: grad of grad of grad of a composition', () => {

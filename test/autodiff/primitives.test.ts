@@ -302,6 +302,28 @@ const cases: Case[] = [
     f: ([a, b]) => matmul(a, b, { transA: true, transB: true }),
   },
   { name: 'linear with bias', shapes: () => [[2, 3, 4], [5, 4], [5]], f: ([x, w, b]) => linear(x, w, b) },
+  { name: 'linear + tanh', shapes: () => [[3, 4], [5, 4], [5]], f: ([x, w, b]) => linear(x, w, b, 'tanh') },
+  {
+    name: 'linear + sigmoid',
+    shapes: () => [[3, 4], [5, 4], [5]],
+    f: ([x, w, b]) => linear(x, w, b, 'sigmoid'),
+  },
+  {
+    name: 'linear + relu',
+    shapes: () => [[3, 4], [5, 4], [5]],
+    f: ([x, w, b]) => linear(x, w, b, 'relu'),
+    gen: (rng, shapes) => {
+      // keep pre-activations away from the kink at 0
+      const [x, w] = shapes.slice(0, 2).map((s) => randomTensor(rng, s));
+      const z = linear(x, w);
+      const b = tensor(
+        Float64Array.from({ length: 5 }, (_, j) => 0.3 * (j % 2 === 0 ? 1 : -1)),
+        [5],
+      );
+      const ok = Array.from(linear(x, w, b).data).every((v) => Math.abs(v) > 0.05);
+      return ok && z.size > 0 ? [x, w, b] : [x, w, tensor([9, 9, 9, 9, 9], [5])];
+    },
+  },
   { name: 'linear without bias, vector input', shapes: () => [[4], [3, 4]], f: ([x, w]) => linear(x, w) },
   {
     name: 'conv1d periodic, stride 2, dilation 2, bias',

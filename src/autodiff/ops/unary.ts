@@ -4,6 +4,7 @@
  */
 import { unary } from '../../tensor/elementwise.js';
 import { NDArray } from '../../tensor/ndarray.js';
+import { allocate } from '../../tensor/pool.js';
 import { Primitive } from '../primitive.js';
 import { record } from '../tape.js';
 import type { Tensor } from '../tensor.js';
@@ -101,7 +102,7 @@ export function tanhGrad(y: Tensor, g: Tensor): Tensor {
   if (yd.length !== gd.length) {
     throw new RangeError(`tanhGrad: shapes [${y.shape.join(', ')}] and [${g.shape.join(', ')}] differ`);
   }
-  const o = new Float64Array(yd.length);
+  const o = allocate(yd.length);
   for (let i = 0; i < o.length; i++) o[i] = gd[i] * (1 - yd[i] * yd[i]);
   return record(Primitive.TanhGrad, [y, g], noParams, new NDArray(o, g.shape));
 }
