@@ -5,10 +5,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fold1d, fold2d, unfold1d, unfold2d } from '../../src/autodiff/ops/conv.js';
+import { padAdjoint, sliceAdjoint } from '../../src/autodiff/ops/layout.js';
+import { tanhGrad } from '../../src/autodiff/ops/unary.js';
 import {
   abs,
   add,
   broadcastShapes,
+  broadcastTo,
   concat,
   conv1d,
   conv2d,
@@ -42,6 +46,7 @@ import {
   reshape,
   scatterAdd,
   sigmoid,
+  sign,
   silu,
   sin,
   slice,
@@ -51,6 +56,7 @@ import {
   stack,
   sub,
   sum,
+  sumTo,
   Tensor,
   tan,
   tanh,
@@ -300,6 +306,65 @@ const cases: Case[] = [
       [4, 3],
     ],
     f: ([a, b]) => matmul(a, b, { transA: true, transB: true }),
+  },
+  { name: 'broadcastTo', shapes: () => [[3, 1]], f: ([x]) => square(broadcastTo(x, [2, 3, 4])) },
+  { name: 'sumTo', shapes: () => [[2, 3, 4]], f: ([x]) => square(sumTo(x, [3, 1])) },
+  { name: 'sign (zero derivative)', shapes: anyShape, f: ([x]) => mul(sign(x), x), gap: 0.05 },
+  {
+    name: 'tanhGrad (fused)',
+    shapes: () => [
+      [3, 4],
+      [3, 4],
+    ],
+    f: ([y, g]) => tanhGrad(y, g),
+  },
+  {
+    name: 'sliceAdjoint',
+    shapes: () => [[2, 2]],
+    f: ([g]) => square(sliceAdjoint(g, [5, 4], [1, 0], [5, 4], [2, 3])),
+  },
+  {
+    name: 'padAdjoint periodic',
+    shapes: () => [[2, 9]],
+    f: ([g]) =>
+      square(
+        padAdjoint(
+          g,
+          [2, 5],
+          [
+            [0, 0],
+            [3, 1],
+          ],
+          'periodic',
+        ),
+      ),
+  },
+  {
+    name: 'padAdjoint replicate',
+    shapes: () => [[4, 6]],
+    f: ([g]) =>
+      square(
+        padAdjoint(
+          g,
+          [2, 5],
+          [
+            [1, 1],
+            [0, 1],
+          ],
+          'replicate',
+        ),
+      ),
+  },
+  {
+    name: 'unfold1d and fold1d',
+    shapes: () => [[1, 2, 7]],
+    f: ([x]) => mul(fold1d(square(unfold1d(x, 3, 2, 1)), [1, 2, 7], 3, 2, 1), x),
+  },
+  {
+    name: 'unfold2d and fold2d',
+    shapes: () => [[1, 2, 4, 5]],
+    f: ([x]) =>
+      mul(fold2d(square(unfold2d(x, [2, 3], [1, 2], [2, 1])), [1, 2, 4, 5], [2, 3], [1, 2], [2, 1]), x),
   },
   { name: 'linear with bias', shapes: () => [[2, 3, 4], [5, 4], [5]], f: ([x, w, b]) => linear(x, w, b) },
   { name: 'linear + tanh', shapes: () => [[3, 4], [5, 4], [5]], f: ([x, w, b]) => linear(x, w, b, 'tanh') },
