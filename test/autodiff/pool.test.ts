@@ -49,7 +49,9 @@ describe('recycled buffers are never visible', () => {
     const before = kept.map(snapshot);
     for (let i = 0; i < 20; i++) step(params);
     expect(pooledByteCount()).toBeGreaterThan(0); // recycling did happen
-    kept.forEach((t, i) => expect(snapshot(t)).toEqual(before[i]));
+    kept.forEach((t, i) => {
+      expect(snapshot(t)).toEqual(before[i]);
+    });
     // and the computation is deterministic across reuse
     const [v1, g1] = step(params);
     expect(v1.item()).toBe(v0.item());
