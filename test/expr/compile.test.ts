@@ -261,7 +261,7 @@ describe('compiled hybrid model (chained networks)', () => {
       c.rhs(q.t, q.y, q.p, q.u, q.c, out, B);
       return out.reduce((s, v, i) => s + v * w[i], 0);
     };
-    nets.gradW.forEach((g) => g.fill(0));
+    for (const g of nets.gradW) g.fill(0);
     c.vjp(q.t, q.y, q.p, q.u, q.c, w, new Float64Array(B * 2), new Float64Array(B), B);
     for (let call = 0; call < 2; call++) {
       for (let i = 0; i < nets.W[call].length; i++) {
