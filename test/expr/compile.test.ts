@@ -4,10 +4,11 @@
  * including a hybrid model whose networks feed each other.
  */
 import { describe, expect, it } from 'vitest';
-import { type CompiledModel, compileModel, type NetRuntime } from '../../src/expr/compile.js';
+import { compileModel, type NetRuntime } from '../../src/expr/compile.js';
 import { ExprFactory, Op } from '../../src/expr/ir.js';
 import { Model, type ModelParts } from '../../src/expr/model.js';
-import { maxRelErr, richardsonVec, testRng } from '../support/fd.js';
+import { richardsonVec, testRng } from '../support/fd.js';
+import { checkDerivatives, point } from '../support/model.js';
 
 function parts(f: ExprFactory, over: Partial<ModelParts>): ModelParts {
   return {
@@ -140,56 +141,6 @@ function hybrid(): { model: Model; nets: TanhNets } {
     Float64Array.from({ length: 3 }, () => rng() - 0.5),
   ];
   return { model, nets: new TanhNets(W, [2, 2], [2, 1]) };
-}
-
-/** Random evaluation point for a batch with different parameters per trajectory. */
-function point(c: CompiledModel, B: number, seed: number) {
-  const rng = testRng(seed);
-  const r = (n: number) => Float64Array.from({ length: n }, () => 2 * rng() - 1);
-  return { t: r(B), y: r(B * c.dim), p: r(B * c.nParams), u: r(B * c.nInputs), c: r(B * c.nCovariates) };
-}
-
-function checkDerivatives(c: CompiledModel, B: number, seed: number): void {
-  const q = point(c, B, seed);
-  const D = c.dim;
-  const P = c.nParams;
-  const f = (y: Float64Array, p: Float64Array) => {
-    const out = new Float64Array(B * D);
-    c.rhs(q.t, y, p, q.u, q.c, out, B);
-    return out;
-  };
-  const rng = testRng(seed + 1);
-  const yDot = Float64Array.from({ length: B * D }, () => rng() - 0.5);
-  const pDot = Float64Array.from({ length: B * P }, () => rng() - 0.5);
-  const shift = (a: Float64Array, s: number, d: Float64Array) => a.map((v, i) => v + s * d[i]);
-  // JVP against the directional finite difference.
-  const jvp = new Float64Array(B * D);
-  c.jvp(q.t, q.y, q.p, q.u, q.c, yDot, pDot, jvp, B);
-  const fdDir = richardsonVec((s) => f(shift(q.y, s, yDot), shift(q.p, s, pDot)));
-  expect(maxRelErr(jvp, fdDir, 1e-8)).toBeLessThan(1e-7);
-  // Jacobian times yDot equals the state part of the directional derivative.
-  const J = new Float64Array(B * D * D);
-  c.jac(q.t, q.y, q.p, q.u, q.c, J, B);
-  const fdY = richardsonVec((s) => f(shift(q.y, s, yDot), q.p));
-  const Jv = new Float64Array(B * D);
-  for (let b = 0; b < B; b++)
-    for (let i = 0; i < D; i++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += J[(b * D + i) * D + j] * yDot[b * D + j];
-      Jv[b * D + i] = s;
-    }
-  expect(maxRelErr(Jv, fdY, 1e-8)).toBeLessThan(1e-7);
-  // VJP: ⟨w, J·v⟩ = ⟨Jᵀw, v⟩ with J·v from finite differences.
-  const w = Float64Array.from({ length: B * D }, () => rng() - 0.5);
-  const yBar = new Float64Array(B * D);
-  const pBar = new Float64Array(B * P);
-  c.vjp(q.t, q.y, q.p, q.u, q.c, w, yBar, pBar, B);
-  let lhs = 0;
-  let rhs = 0;
-  for (let i = 0; i < B * D; i++) lhs += w[i] * fdDir[i];
-  for (let i = 0; i < B * D; i++) rhs += yBar[i] * yDot[i];
-  for (let i = 0; i < B * P; i++) rhs += pBar[i] * pDot[i];
-  expect(Math.abs(lhs - rhs) / Math.max(1e-8, Math.abs(lhs))).toBeLessThan(1e-7);
 }
 
 describe('compiled pendulum', () => {

@@ -1,0 +1,202 @@
+/**
+ * Evaluates the neural networks declared in a model on the tensor path, for the compiled
+ * model's three-phase calls (DESIGN.md §3): each call runs its network once on the whole
+ * batch with the autodiff's `linear` layers; the backward pass is a VJP through the same
+ * layers, accumulating the weights' gradients.
+ */
+
+import { type FusedActivation, linear } from '../autodiff/ops/linalg.js';
+import { elu, gelu, silu, softplus } from '../autodiff/ops/unary.js';
+import { Tensor } from '../autodiff/tensor.js';
+import { vjp } from '../autodiff/transforms.js';
+import type { NetRuntime } from '../expr/compile.js';
+import type { MlpArchitecture, Model } from '../expr/model.js';
+import { NDArray } from '../tensor/ndarray.js';
+import { type RngKey, splitKey, uniform } from '../tensor/random.js';
+
+/** One dense layer in PyTorch layout: w [out, in], b [out]. */
+export type DenseLayer = {
+  readonly w: Tensor;
+  readonly b: Tensor;
+};
+
+/** The weights of every network of a model, by network name. */
+export type NetWeights = Readonly<Record<string, readonly DenseLayer[]>>;
+
+const FUSED = new Set<string>(['tanh', 'sigmoid', 'relu', 'identity']);
+
+/**
+ * Applies an MLP to x [batch, in]: hidden layers with the architecture's activation, a
+ * linear output layer.
+ *
+ * @example
+ * ```ts
+ * const layers = initMlp(rngKey(0), 2, 1, { kind: 'mlp', hidden: [8], activation: 'tanh' });
+ * applyMlp(layers, { kind: 'mlp', hidden: [8], activation: 'tanh' }, tensor([[0.1, 0.2]])).shape; // [1, 1]
+ * ```
+ */
+export function applyMlp(layers: readonly DenseLayer[], arch: MlpArchitecture, x: Tensor): Tensor {
+  let h = x;
+  layers.forEach((layer, i) => {
+    const last = i === layers.length - 1;
+    if (last) h = linear(h, layer.w, layer.b);
+    else if (FUSED.has(arch.activation)) h = linear(h, layer.w, layer.b, arch.activation as FusedActivation);
+    else {
+      const z = linear(h, layer.w, layer.b);
+      h =
+        arch.activation === 'gelu'
+          ? gelu(z)
+          : arch.activation === 'silu'
+            ? silu(z)
+            : arch.activation === 'softplus'
+              ? softplus(z)
+              : elu(z);
+    }
+  });
+  return h;
+}
+
+/**
+ * Glorot-uniform weights (U(±√(6/(in + out)))) and zero biases for an MLP with `nIn`
+ * inputs and `nOut` outputs, from the seeded generator.
+ *
+ * @example
+ * ```ts
+ * initMlp(rngKey(0), 2, 2, { kind: 'mlp', hidden: [64, 64], activation: 'tanh' }).length; // 3
+ * ```
+ */
+export function initMlp(key: RngKey, nIn: number, nOut: number, arch: MlpArchitecture): DenseLayer[] {
+  const widths = [nIn, ...arch.hidden, nOut];
+  const keys = splitKey(key, widths.length - 1);
+  return keys.map((k, i) => {
+    const limit = Math.sqrt(6 / (widths[i] + widths[i + 1]));
+    const w = new Tensor(uniform(k, [widths[i + 1], widths[i]], -limit, limit));
+    const b = new Tensor(NDArray.zeros([widths[i + 1]]));
+    return { w, b };
+  });
+}
+
+/**
+ * A {@link NetRuntime} that evaluates a model's networks with given weights on the tensor
+ * path, and accumulates weight gradients (read them with {@link TensorNetRuntime.gradients},
+ * reset with {@link TensorNetRuntime.zeroGradients}).
+ *
+ * @example
+ * ```ts
+ * const model = parseModel(`
+ *   state x = 1
+ *   net F(x) -> (a) : mlp(16, tanh)
+ *   d/dt x = F.a
+ * `);
+ * const nets = new TensorNetRuntime(model, TensorNetRuntime.init(model, rngKey(0)));
+ * const c = compileModel(model, { nets });
+ * ```
+ */
+export class TensorNetRuntime implements NetRuntime {
+  private readonly grads: Float64Array[][];
+  private readonly layersOfCall: (readonly DenseLayer[])[];
+  private readonly archOfCall: MlpArchitecture[];
+
+  constructor(
+    readonly model: Model,
+    readonly weights: NetWeights,
+  ) {
+    for (const net of model.nets) {
+      const layers = weights[net.name];
+      if (layers === undefined)
+        throw new RangeError(`TensorNetRuntime: no weights for network "${net.name}"`);
+      const widths = [net.inputs.length, ...net.architecture.hidden, net.outputs.length];
+      if (layers.length !== widths.length - 1) {
+        throw new RangeError(
+          `TensorNetRuntime: network "${net.name}" needs ${widths.length - 1} layers, got ${layers.length}`,
+        );
+      }
+      layers.forEach((l, i) => {
+        if (l.w.shape[0] !== widths[i + 1] || l.w.shape[1] !== widths[i] || l.b.shape[0] !== widths[i + 1]) {
+          throw new RangeError(
+            `TensorNetRuntime: layer ${i} of "${net.name}" must have w [${widths[i + 1]}, ${widths[i]}] and b [${widths[i + 1]}]`,
+          );
+        }
+      });
+    }
+    this.layersOfCall = model.calls.map((c) => weights[model.nets[c.net].name]);
+    this.archOfCall = model.calls.map((c) => model.nets[c.net].architecture);
+    this.grads = model.nets.map((n) =>
+      weights[n.name].flatMap((l) => [new Float64Array(l.w.size), new Float64Array(l.b.size)]),
+    );
+  }
+
+  /** Fresh Glorot-initialized weights for every network of `model`. */
+  static init(model: Model, key: RngKey): NetWeights {
+    const keys = splitKey(key, Math.max(model.nets.length, 1));
+    const out: Record<string, DenseLayer[]> = {};
+    model.nets.forEach((n, i) => {
+      out[n.name] = initMlp(keys[i], n.inputs.length, n.outputs.length, n.architecture);
+    });
+    return out;
+  }
+
+  private input(call: number, x: Float64Array, batch: number): Tensor {
+    const n = this.model.calls[call].inputs.length;
+    return new Tensor(new NDArray(x.slice(0, batch * n), [batch, n]));
+  }
+
+  forward(call: number, x: Float64Array, batch: number, out: Float64Array): void {
+    const y = applyMlp(this.layersOfCall[call], this.archOfCall[call], this.input(call, x, batch));
+    out.set(y.data);
+  }
+
+  backward(call: number, x: Float64Array, batch: number, outBar: Float64Array, xBar: Float64Array): void {
+    const layers = this.layersOfCall[call];
+    const arch = this.archOfCall[call];
+    const nOut = layers[layers.length - 1].b.size;
+    type Primals = { x: Tensor; layers: readonly DenseLayer[] };
+    const [, pullback] = vjp((p: Primals) => applyMlp(p.layers, arch, p.x), {
+      x: this.input(call, x, batch),
+      layers,
+    });
+    const g = pullback(new Tensor(new NDArray(outBar.slice(0, batch * nOut), [batch, nOut])));
+    xBar.set(g.x.data);
+    const acc = this.grads[this.model.calls[call].net];
+    g.layers.forEach((l, i) => {
+      addInto(acc[2 * i], l.w.data);
+      addInto(acc[2 * i + 1], l.b.data);
+    });
+  }
+
+  jacobian(call: number, x: Float64Array, batch: number, jac: Float64Array): void {
+    const layers = this.layersOfCall[call];
+    const arch = this.archOfCall[call];
+    const nIn = this.model.calls[call].inputs.length;
+    const nOut = layers[layers.length - 1].b.size;
+    const [, pullback] = vjp((xi: Tensor) => applyMlp(layers, arch, xi), this.input(call, x, batch));
+    for (let o = 0; o < nOut; o++) {
+      const e = new Float64Array(batch * nOut);
+      for (let b = 0; b < batch; b++) e[b * nOut + o] = 1;
+      const rows = pullback(new Tensor(new NDArray(e, [batch, nOut]))).data;
+      for (let b = 0; b < batch; b++)
+        for (let i = 0; i < nIn; i++) jac[(b * nOut + o) * nIn + i] = rows[b * nIn + i];
+    }
+  }
+
+  /** The accumulated weight gradients, shaped like the weights. */
+  gradients(): NetWeights {
+    const out: Record<string, DenseLayer[]> = {};
+    this.model.nets.forEach((n, k) => {
+      out[n.name] = this.weights[n.name].map((l, i) => ({
+        w: new Tensor(new NDArray(this.grads[k][2 * i].slice(), l.w.shape)),
+        b: new Tensor(new NDArray(this.grads[k][2 * i + 1].slice(), l.b.shape)),
+      }));
+    });
+    return out;
+  }
+
+  /** Sets the accumulated weight gradients to zero. */
+  zeroGradients(): void {
+    for (const g of this.grads) for (const a of g) a.fill(0);
+  }
+}
+
+function addInto(acc: Float64Array, v: Float64Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] += v[i];
+}
