@@ -66,6 +66,32 @@ export {
   tanh,
 } from './autodiff/ops/unary.js';
 export { Primitive } from './autodiff/primitive.js';
+
+// Model compiler (the IR, derivatives, generated code, dependency graph)
+export { Expr, ExprFactory, Op, evaluate, topologicalOrder } from './expr/ir.js';
+export {
+  Model,
+  ModelError,
+  type ModelParts,
+  type ParamDecl,
+  type ParamScale,
+  type StateDecl,
+  type InputDecl,
+  type Interpolation,
+  type CovariateDecl,
+  type DerivedDecl,
+  type MlpArchitecture,
+  type NetDecl,
+  type NetCall,
+  type NoiseModel,
+  type ObservableDecl,
+  type DoseDecl,
+  type SourceLocation,
+} from './expr/model.js';
+export { differentiate, jacobianExprs } from './expr/derivative.js';
+export { type CompiledModel, type CompileOptions, type NetRuntime, compileModel } from './expr/compile.js';
+export { type DependencyEdge, type DependencyGraph, additiveTerms, dependencyGraph } from './expr/graph.js';
+export { type DenseLayer, type NetWeights, TensorNetRuntime, applyMlp, initMlp } from './hybrid/netRuntime.js';
 // Differentiable tensors and operations
 export { arange, full, linspace, ones, scalar, Tensor, tensor, zeros } from './autodiff/tensor.js';
 // Gradient transformations
