@@ -36,6 +36,11 @@ export interface NetRuntime {
   backward(call: number, x: Float64Array, batch: number, outBar: Float64Array, xBar: Float64Array): void;
   /** jac[b, o, i] = ∂net_o/∂x_i at x[b, ·]. */
   jacobian(call: number, x: Float64Array, batch: number, jac: Float64Array): void;
+  /**
+   * Changes whenever the weights change, so that compiled models know to re-evaluate the
+   * networks they cache (per-subject parameter networks). Omitted = weights never change.
+   */
+  readonly version?: number;
 }
 
 /** Options of {@link compileModel}. */
@@ -280,16 +285,34 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
   const usesNets = (es: readonly Expr[]) =>
     calls.length > 0 && topologicalOrder(es).some((n) => n.op === Op.NetOut);
 
-  /** Phase 1 and 2: compute every call's inputs, then run it, in dependency order. */
-  const netPhases = (): string[] => {
+  // Calls whose inputs depend only on parameters, covariates and constants (parameter nets,
+  // "ML first") are static: evaluated once per subject and cached until p, c or the weights
+  // change.
+  const isStatic: boolean[] = new Array<boolean>(calls.length).fill(false);
+  for (const k of order) {
+    isStatic[k] = topologicalOrder(calls[k].inputs).every(
+      (n) =>
+        n.op === Op.Const ||
+        n.op === Op.Param ||
+        n.op === Op.Covariate ||
+        (n.op === Op.NetOut && isStatic[n.index]) ||
+        !n.isLeaf,
+    );
+  }
+
+  /** Phases 1 and 2 for the given calls: compute their inputs, then run them, in order. */
+  const phases = (which: (k: number) => boolean): string[] => {
     const lines: string[] = [];
     for (const k of order) {
+      if (!which(k)) continue;
       const body = new Body(read);
       const stores = calls[k].inputs.map((e, i) => `ni[${k}][b * ${L.nIn[k]} + ${i}] = ${body.ref(e)};`);
       lines.push(...loop(body, stores), `rt.forward(${k}, ni[${k}], B, no[${k}]);`);
     }
     return lines;
   };
+  /** The time-dependent calls (static ones are run by `statics`, cached). */
+  const netPhases = (): string[] => phases((k) => !isStatic[k]);
 
   const build = (name: string, args: string, lines: string[]) => {
     const src = `return function ${name}(${args}) {\n${lines.map((l) => `  ${l}`).join('\n')}\n};`;
@@ -548,7 +571,14 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     vjpProgram(H),
   );
 
-  return new Compiled(model, L, options.nets ?? null, jacobianPattern, sources, {
+  const staticsFn = build(
+    'statics',
+    'p, c, B, rt, ni, no',
+    phases((k) => isStatic[k]),
+  );
+
+  return new Compiled(model, L, options.nets ?? null, jacobianPattern, sources, isStatic.some(Boolean), {
+    statics: staticsFn,
     rhs: rhsFn,
     vjp: vjpFn,
     jvp: jvpFn,
@@ -596,8 +626,9 @@ class Compiled implements CompiledModel {
     private readonly rt: NetRuntime | null,
     readonly jacobianPattern: readonly (readonly boolean[])[],
     readonly sources: Readonly<Record<string, string>>,
+    private readonly hasStatics: boolean,
     private readonly fns: Record<
-      'rhs' | 'vjp' | 'jvp' | 'jac' | 'initial' | 'initialVjp' | 'observe' | 'observeVjp',
+      'statics' | 'rhs' | 'vjp' | 'jvp' | 'jac' | 'initial' | 'initialVjp' | 'observe' | 'observeVjp',
       Generated
     >,
   ) {
@@ -614,6 +645,34 @@ class Compiled implements CompiledModel {
     this.nod = new NetScratch(L.nOut);
     this.nj = new NetScratch(L.nOut.map((o, k) => o * L.nIn[k]));
     this.nt = new NetScratch(L.nOut.map((o) => o * L.D));
+  }
+
+  private staticKey: { p: Float64Array; c: Float64Array; batch: number; version: number } | null = null;
+
+  /**
+   * Runs the static (per-subject) network calls unless their cached outputs are still valid
+   * for these parameters, covariates, batch size and network weights.
+   */
+  private ensureStatics(p: Arr, c: Arr, batch: number): void {
+    if (!this.hasStatics) return;
+    const L = this.L;
+    const version = this.rt?.version ?? 0;
+    const k = this.staticKey;
+    const same = (a: Float64Array, b: Arr, n: number) => {
+      for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return false;
+      return true;
+    };
+    if (
+      k !== null &&
+      k.batch === batch &&
+      k.version === version &&
+      same(k.p, p, batch * L.P) &&
+      same(k.c, c, batch * L.C)
+    ) {
+      return;
+    }
+    this.fns.statics(p, c, batch, this.rt, this.ni.get(batch), this.no.get(batch));
+    this.staticKey = { p: p.slice(0, batch * L.P), c: c.slice(0, batch * L.C), batch, version };
   }
 
   private check(name: string, batch: number, arrays: [string, Arr, number][]): void {
@@ -638,6 +697,7 @@ class Compiled implements CompiledModel {
       ['c', c, L.C],
       ['out', out, L.D],
     ]);
+    this.ensureStatics(p, c, batch);
     this.fns.rhs(t, y, p, u, c, out, batch, this.rt, this.ni.get(batch), this.no.get(batch));
   }
 
@@ -651,6 +711,7 @@ class Compiled implements CompiledModel {
       ['c', c, L.C],
       ['J', J, L.D * L.D],
     ]);
+    this.ensureStatics(p, c, batch);
     this.fns.jac(
       t,
       y,
@@ -679,6 +740,7 @@ class Compiled implements CompiledModel {
       ['yBar', yBar, L.D],
       ['pBar', pBar, L.P],
     ]);
+    this.ensureStatics(p, c, batch);
     this.fns.vjp(
       t,
       y,
@@ -709,6 +771,7 @@ class Compiled implements CompiledModel {
       ['pDot', pDot, L.P],
       ['out', out, L.D],
     ]);
+    this.ensureStatics(p, c, batch);
     this.fns.jvp(
       t,
       y,
@@ -759,6 +822,7 @@ class Compiled implements CompiledModel {
       ['c', c, L.C],
       ['out', out, this.nObservables],
     ]);
+    this.ensureStatics(p, c, batch);
     this.fns.observe(t, y, p, u, c, out, batch, this.rt, this.ni.get(batch), this.no.get(batch));
   }
 
@@ -774,6 +838,7 @@ class Compiled implements CompiledModel {
       ['yBar', yBar, L.D],
       ['pBar', pBar, L.P],
     ]);
+    this.ensureStatics(p, c, batch);
     this.fns.observeVjp(
       t,
       y,

@@ -94,36 +94,40 @@ export function initMlp(key: RngKey, nIn: number, nOut: number, arch: MlpArchite
  */
 export class TensorNetRuntime implements NetRuntime {
   private readonly grads: Float64Array[][];
-  private readonly layersOfCall: (readonly DenseLayer[])[];
+  private layersOfCall: (readonly DenseLayer[])[];
   private readonly archOfCall: MlpArchitecture[];
+  private currentWeights: NetWeights;
+  private currentVersion = 0;
 
   constructor(
     readonly model: Model,
-    readonly weights: NetWeights,
+    weights: NetWeights,
   ) {
-    for (const net of model.nets) {
-      const layers = weights[net.name];
-      if (layers === undefined)
-        throw new RangeError(`TensorNetRuntime: no weights for network "${net.name}"`);
-      const widths = [net.inputs.length, ...net.architecture.hidden, net.outputs.length];
-      if (layers.length !== widths.length - 1) {
-        throw new RangeError(
-          `TensorNetRuntime: network "${net.name}" needs ${widths.length - 1} layers, got ${layers.length}`,
-        );
-      }
-      layers.forEach((l, i) => {
-        if (l.w.shape[0] !== widths[i + 1] || l.w.shape[1] !== widths[i] || l.b.shape[0] !== widths[i + 1]) {
-          throw new RangeError(
-            `TensorNetRuntime: layer ${i} of "${net.name}" must have w [${widths[i + 1]}, ${widths[i]}] and b [${widths[i + 1]}]`,
-          );
-        }
-      });
-    }
+    checkWeights(model, weights);
+    this.currentWeights = weights;
     this.layersOfCall = model.calls.map((c) => weights[model.nets[c.net].name]);
     this.archOfCall = model.calls.map((c) => model.nets[c.net].architecture);
     this.grads = model.nets.map((n) =>
       weights[n.name].flatMap((l) => [new Float64Array(l.w.size), new Float64Array(l.b.size)]),
     );
+  }
+
+  /** The current weights. */
+  get weights(): NetWeights {
+    return this.currentWeights;
+  }
+
+  /** Increases whenever {@link TensorNetRuntime.setWeights} is called, so compiled models re-evaluate cached networks. */
+  get version(): number {
+    return this.currentVersion;
+  }
+
+  /** Replaces the weights (same shapes), e.g. after an optimizer step. */
+  setWeights(weights: NetWeights): void {
+    checkWeights(this.model, weights);
+    this.currentWeights = weights;
+    this.layersOfCall = this.model.calls.map((c) => weights[this.model.nets[c.net].name]);
+    this.currentVersion++;
   }
 
   /** Fresh Glorot-initialized weights for every network of `model`. */
@@ -183,7 +187,7 @@ export class TensorNetRuntime implements NetRuntime {
   gradients(): NetWeights {
     const out: Record<string, DenseLayer[]> = {};
     this.model.nets.forEach((n, k) => {
-      out[n.name] = this.weights[n.name].map((l, i) => ({
+      out[n.name] = this.currentWeights[n.name].map((l, i) => ({
         w: new Tensor(new NDArray(this.grads[k][2 * i].slice(), l.w.shape)),
         b: new Tensor(new NDArray(this.grads[k][2 * i + 1].slice(), l.b.shape)),
       }));
@@ -194,6 +198,27 @@ export class TensorNetRuntime implements NetRuntime {
   /** Sets the accumulated weight gradients to zero. */
   zeroGradients(): void {
     for (const g of this.grads) for (const a of g) a.fill(0);
+  }
+}
+
+/** Throws unless `weights` has layers of the right shapes for every network of `model`. */
+function checkWeights(model: Model, weights: NetWeights): void {
+  for (const net of model.nets) {
+    const layers = weights[net.name];
+    if (layers === undefined) throw new RangeError(`TensorNetRuntime: no weights for network "${net.name}"`);
+    const widths = [net.inputs.length, ...net.architecture.hidden, net.outputs.length];
+    if (layers.length !== widths.length - 1) {
+      throw new RangeError(
+        `TensorNetRuntime: network "${net.name}" needs ${widths.length - 1} layers, got ${layers.length}`,
+      );
+    }
+    layers.forEach((l, i) => {
+      if (l.w.shape[0] !== widths[i + 1] || l.w.shape[1] !== widths[i] || l.b.shape[0] !== widths[i + 1]) {
+        throw new RangeError(
+          `TensorNetRuntime: layer ${i} of "${net.name}" must have w [${widths[i + 1]}, ${widths[i]}] and b [${widths[i + 1]}]`,
+        );
+      }
+    });
   }
 }
 

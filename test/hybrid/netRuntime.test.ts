@@ -96,3 +96,79 @@ describe('TensorNetRuntime', () => {
     );
   });
 });
+
+/** x' = −P.k·x + u with P a parameter network of the covariate `weight` and parameter s. */
+function paramNetModel(): Model {
+  const f = new ExprFactory();
+  const x = f.state(0);
+  const pIn = [f.covariate(0), f.mul(f.param(0), f.constant(0.5))];
+  return new Model({
+    name: 'paramnet',
+    factory: f,
+    params: [{ name: 's', value: 1, lower: -10, upper: 10, scale: 'lin', fixed: false }],
+    states: [{ name: 'x', initial: f.constant(1) }],
+    inputs: [{ name: 'u', interpolation: 'step' }],
+    covariates: [{ name: 'weight', defaultValue: 70 }],
+    derived: [],
+    nets: [
+      {
+        name: 'P',
+        inputs: pIn,
+        outputs: ['k'],
+        architecture: { kind: 'mlp', hidden: [4], activation: 'tanh' },
+      },
+    ],
+    calls: [{ net: 0, inputs: pIn }],
+    equations: [f.add(f.neg(f.mul(f.netOut(0, 0), x)), f.input(0))],
+    observables: [],
+    doses: [],
+  });
+}
+
+describe('parameter networks (per-subject, cached)', () => {
+  const m = paramNetModel();
+  const inner = new TensorNetRuntime(m, TensorNetRuntime.init(m, rngKey(9)));
+  let forwards = 0;
+  const counting = {
+    forward: (...a: Parameters<TensorNetRuntime['forward']>) => {
+      forwards++;
+      inner.forward(...a);
+    },
+    backward: inner.backward.bind(inner),
+    jacobian: inner.jacobian.bind(inner),
+    get version() {
+      return inner.version;
+    },
+  };
+  const c = compileModel(m, { nets: counting });
+
+  it('evaluates a parameter network once per subject, again when p, c or the weights change', () => {
+    const q = point(c, 4, 1);
+    const out = new Float64Array(4);
+    forwards = 0;
+    for (let i = 0; i < 5; i++)
+      c.rhs(
+        q.t.map((v) => v + i),
+        q.y,
+        q.p,
+        q.u,
+        q.c,
+        out,
+        4,
+      );
+    expect(forwards).toBe(1);
+    const first = out.slice();
+    const p2 = q.p.slice();
+    p2[2] += 0.1;
+    c.rhs(q.t, q.y, p2, q.u, q.c, out, 4);
+    expect(forwards).toBe(2);
+    expect(out[2]).not.toBe(first[2]);
+    inner.setWeights(TensorNetRuntime.init(m, rngKey(10)));
+    c.rhs(q.t, q.y, p2, q.u, q.c, out, 4);
+    expect(forwards).toBe(3);
+  });
+
+  it('differentiates through the cached network to parameters', () => {
+    for (const B of [1, 3]) for (let seed = 1; seed < 4; seed++) checkDerivatives(c, B, seed);
+  });
+});
