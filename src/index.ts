@@ -114,3 +114,7 @@ export {
   uniform,
 } from './tensor/random.js';
 export { broadcastShapes, type Shape, sizeOf } from './tensor/shape.js';
+
+// Model language
+export { type ParseOptions, parseModel } from './expr/parse.js';
+export { GbxSyntaxError } from './expr/source.js';
