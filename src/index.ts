@@ -118,3 +118,37 @@ export { broadcastShapes, type Shape, sizeOf } from './tensor/shape.js';
 // Model language
 export { type ParseOptions, parseModel } from './expr/parse.js';
 export { GbxSyntaxError } from './expr/source.js';
+
+// Model zoo
+export {
+  covidDexamethasoneModel,
+  covidDexamethasoneSource,
+  fitzhughNagumoModel,
+  fitzhughNagumoSource,
+  lotkaVolterraModel,
+  lotkaVolterraSource,
+  pendulumModel,
+  pendulumSource,
+  pkOneCompartmentModel,
+  pkOneCompartmentSource,
+  pkTwoCompartmentModel,
+  pkTwoCompartmentSource,
+  sirModel,
+  sirSource,
+  type UvaParamName,
+  type UvaPatient,
+  type UvaPatientName,
+  type UvaPatientValues,
+  type UvaState,
+  uvaDefaultPatient,
+  uvaPadovaModel,
+  uvaPadovaPatientValues,
+  uvaPadovaSource,
+  uvaPatient,
+  uvaPatientParamNames,
+  uvaPatients,
+  uvaStateOrder,
+  type ZooEntry,
+  type ZooName,
+  zoo,
+} from './models/index.js';
