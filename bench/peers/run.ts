@@ -38,6 +38,13 @@ const peers: readonly Peer[] = [
     command: (ids) => [python, [join(here, 'torch_core.py'), ...ids]],
     install: 'apt-get install -y python3-torch',
   },
+  {
+    name: 'pytorch',
+    workloads: ['rhs_vjp_pendulum', 'rhs_vjp_uva'],
+    available: () => pythonHas('torch'),
+    command: (ids) => [python, [join(here, 'torch_rhs.py'), ...ids]],
+    install: 'apt-get install -y python3-torch',
+  },
 ];
 
 async function main(): Promise<void> {

@@ -1,6 +1,14 @@
 import type { Workload } from '../harness.js';
 import { matmul25x64x64, matmul64, matmul256 } from './matmul.js';
 import { mlpFwdBwd } from './mlp.js';
+import { rhsVjpPendulum, rhsVjpUva } from './rhs.js';
 
 /** Every benchmark workload, in the order `npm run bench` runs them. */
-export const workloads: readonly Workload[] = [matmul64, matmul256, matmul25x64x64, mlpFwdBwd];
+export const workloads: readonly Workload[] = [
+  matmul64,
+  matmul256,
+  matmul25x64x64,
+  mlpFwdBwd,
+  rhsVjpPendulum,
+  rhsVjpUva,
+];
