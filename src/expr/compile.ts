@@ -154,7 +154,7 @@ class Body {
       case Op.Tan:
         return `Math.tan(${a(0)})`;
       case Op.Tanh:
-        return `Math.tanh(${a(0)})`;
+        return `th(${a(0)})`;
       case Op.Sigmoid:
         return `sig(${a(0)})`;
       case Op.Softplus:
@@ -317,7 +317,9 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
   const build = (name: string, args: string, lines: string[]) => {
     const src = `return function ${name}(${args}) {\n${lines.map((l) => `  ${l}`).join('\n')}\n};`;
     sources[name] = src;
-    return new Function('sig', 'sp', src)(sigmoidValue, softplusValue) as (...a: unknown[]) => void;
+    return new Function('sig', 'sp', 'th', src)(sigmoidValue, softplusValue, Math.tanh) as (
+      ...a: unknown[]
+    ) => void;
   };
 
   // Right-hand side.
@@ -597,10 +599,12 @@ class NetScratch {
   readonly buffers: Float64Array[] = [];
   constructor(private readonly widths: readonly number[]) {}
   get(batch: number): Float64Array[] {
-    this.widths.forEach((w, k) => {
-      if (this.buffers[k] === undefined || this.buffers[k].length < batch * w)
-        this.buffers[k] = new Float64Array(batch * w);
-    });
+    const widths = this.widths;
+    for (let k = 0; k < widths.length; k++) {
+      const need = batch * widths[k];
+      if (this.buffers[k] === undefined || this.buffers[k].length < need)
+        this.buffers[k] = new Float64Array(need);
+    }
     return this.buffers;
   }
 }
@@ -689,28 +693,56 @@ class Compiled implements CompiledModel {
 
   rhs(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number): void {
     const L = this.L;
-    this.check('rhs', batch, [
-      ['t', t, 1],
-      ['y', y, L.D],
-      ['p', p, L.P],
-      ['u', u, L.U],
-      ['c', c, L.C],
-      ['out', out, L.D],
-    ]);
+    // Checked without allocating; the detailed message is built only on failure.
+    if (
+      !(
+        Number.isInteger(batch) &&
+        batch >= 0 &&
+        t.length >= batch &&
+        y.length >= batch * L.D &&
+        p.length >= batch * L.P &&
+        u.length >= batch * L.U &&
+        c.length >= batch * L.C &&
+        out.length >= batch * L.D
+      )
+    ) {
+      this.check('rhs', batch, [
+        ['t', t, 1],
+        ['y', y, L.D],
+        ['p', p, L.P],
+        ['u', u, L.U],
+        ['c', c, L.C],
+        ['out', out, L.D],
+      ]);
+    }
     this.ensureStatics(p, c, batch);
     this.fns.rhs(t, y, p, u, c, out, batch, this.rt, this.ni.get(batch), this.no.get(batch));
   }
 
   jac(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, J: Arr, batch: number): void {
     const L = this.L;
-    this.check('jac', batch, [
-      ['t', t, 1],
-      ['y', y, L.D],
-      ['p', p, L.P],
-      ['u', u, L.U],
-      ['c', c, L.C],
-      ['J', J, L.D * L.D],
-    ]);
+    // Checked without allocating; the detailed message is built only on failure.
+    if (
+      !(
+        Number.isInteger(batch) &&
+        batch >= 0 &&
+        t.length >= batch &&
+        y.length >= batch * L.D &&
+        p.length >= batch * L.P &&
+        u.length >= batch * L.U &&
+        c.length >= batch * L.C &&
+        J.length >= batch * L.D * L.D
+      )
+    ) {
+      this.check('jac', batch, [
+        ['t', t, 1],
+        ['y', y, L.D],
+        ['p', p, L.P],
+        ['u', u, L.U],
+        ['c', c, L.C],
+        ['J', J, L.D * L.D],
+      ]);
+    }
     this.ensureStatics(p, c, batch);
     this.fns.jac(
       t,
@@ -730,16 +762,32 @@ class Compiled implements CompiledModel {
 
   vjp(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, outBar: Arr, yBar: Arr, pBar: Arr, batch: number): void {
     const L = this.L;
-    this.check('vjp', batch, [
-      ['t', t, 1],
-      ['y', y, L.D],
-      ['p', p, L.P],
-      ['u', u, L.U],
-      ['c', c, L.C],
-      ['outBar', outBar, L.D],
-      ['yBar', yBar, L.D],
-      ['pBar', pBar, L.P],
-    ]);
+    // Checked without allocating; the detailed message is built only on failure.
+    if (
+      !(
+        Number.isInteger(batch) &&
+        batch >= 0 &&
+        t.length >= batch &&
+        y.length >= batch * L.D &&
+        p.length >= batch * L.P &&
+        u.length >= batch * L.U &&
+        c.length >= batch * L.C &&
+        outBar.length >= batch * L.D &&
+        yBar.length >= batch * L.D &&
+        pBar.length >= batch * L.P
+      )
+    ) {
+      this.check('vjp', batch, [
+        ['t', t, 1],
+        ['y', y, L.D],
+        ['p', p, L.P],
+        ['u', u, L.U],
+        ['c', c, L.C],
+        ['outBar', outBar, L.D],
+        ['yBar', yBar, L.D],
+        ['pBar', pBar, L.P],
+      ]);
+    }
     this.ensureStatics(p, c, batch);
     this.fns.vjp(
       t,
@@ -761,16 +809,32 @@ class Compiled implements CompiledModel {
 
   jvp(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, yDot: Arr, pDot: Arr, out: Arr, batch: number): void {
     const L = this.L;
-    this.check('jvp', batch, [
-      ['t', t, 1],
-      ['y', y, L.D],
-      ['p', p, L.P],
-      ['u', u, L.U],
-      ['c', c, L.C],
-      ['yDot', yDot, L.D],
-      ['pDot', pDot, L.P],
-      ['out', out, L.D],
-    ]);
+    // Checked without allocating; the detailed message is built only on failure.
+    if (
+      !(
+        Number.isInteger(batch) &&
+        batch >= 0 &&
+        t.length >= batch &&
+        y.length >= batch * L.D &&
+        p.length >= batch * L.P &&
+        u.length >= batch * L.U &&
+        c.length >= batch * L.C &&
+        yDot.length >= batch * L.D &&
+        pDot.length >= batch * L.P &&
+        out.length >= batch * L.D
+      )
+    ) {
+      this.check('jvp', batch, [
+        ['t', t, 1],
+        ['y', y, L.D],
+        ['p', p, L.P],
+        ['u', u, L.U],
+        ['c', c, L.C],
+        ['yDot', yDot, L.D],
+        ['pDot', pDot, L.P],
+        ['out', out, L.D],
+      ]);
+    }
     this.ensureStatics(p, c, batch);
     this.fns.jvp(
       t,
@@ -793,51 +857,104 @@ class Compiled implements CompiledModel {
 
   initial(p: Arr, c: Arr, y0: Arr, batch: number): void {
     const L = this.L;
-    this.check('initial', batch, [
-      ['p', p, L.P],
-      ['c', c, L.C],
-      ['y0', y0, L.D],
-    ]);
+    // Checked without allocating; the detailed message is built only on failure.
+    if (
+      !(
+        Number.isInteger(batch) &&
+        batch >= 0 &&
+        p.length >= batch * L.P &&
+        c.length >= batch * L.C &&
+        y0.length >= batch * L.D
+      )
+    ) {
+      this.check('initial', batch, [
+        ['p', p, L.P],
+        ['c', c, L.C],
+        ['y0', y0, L.D],
+      ]);
+    }
     this.fns.initial(p, c, y0, batch);
   }
 
   initialVjp(p: Arr, c: Arr, y0Bar: Arr, pBar: Arr, batch: number): void {
     const L = this.L;
-    this.check('initialVjp', batch, [
-      ['p', p, L.P],
-      ['c', c, L.C],
-      ['y0Bar', y0Bar, L.D],
-      ['pBar', pBar, L.P],
-    ]);
+    // Checked without allocating; the detailed message is built only on failure.
+    if (
+      !(
+        Number.isInteger(batch) &&
+        batch >= 0 &&
+        p.length >= batch * L.P &&
+        c.length >= batch * L.C &&
+        y0Bar.length >= batch * L.D &&
+        pBar.length >= batch * L.P
+      )
+    ) {
+      this.check('initialVjp', batch, [
+        ['p', p, L.P],
+        ['c', c, L.C],
+        ['y0Bar', y0Bar, L.D],
+        ['pBar', pBar, L.P],
+      ]);
+    }
     this.fns.initialVjp(p, c, y0Bar, pBar, batch);
   }
 
   observe(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number): void {
     const L = this.L;
-    this.check('observe', batch, [
-      ['t', t, 1],
-      ['y', y, L.D],
-      ['p', p, L.P],
-      ['u', u, L.U],
-      ['c', c, L.C],
-      ['out', out, this.nObservables],
-    ]);
+    // Checked without allocating; the detailed message is built only on failure.
+    if (
+      !(
+        Number.isInteger(batch) &&
+        batch >= 0 &&
+        t.length >= batch &&
+        y.length >= batch * L.D &&
+        p.length >= batch * L.P &&
+        u.length >= batch * L.U &&
+        c.length >= batch * L.C &&
+        out.length >= batch * this.nObservables
+      )
+    ) {
+      this.check('observe', batch, [
+        ['t', t, 1],
+        ['y', y, L.D],
+        ['p', p, L.P],
+        ['u', u, L.U],
+        ['c', c, L.C],
+        ['out', out, this.nObservables],
+      ]);
+    }
     this.ensureStatics(p, c, batch);
     this.fns.observe(t, y, p, u, c, out, batch, this.rt, this.ni.get(batch), this.no.get(batch));
   }
 
   observeVjp(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, outBar: Arr, yBar: Arr, pBar: Arr, batch: number): void {
     const L = this.L;
-    this.check('observeVjp', batch, [
-      ['t', t, 1],
-      ['y', y, L.D],
-      ['p', p, L.P],
-      ['u', u, L.U],
-      ['c', c, L.C],
-      ['outBar', outBar, this.nObservables],
-      ['yBar', yBar, L.D],
-      ['pBar', pBar, L.P],
-    ]);
+    // Checked without allocating; the detailed message is built only on failure.
+    if (
+      !(
+        Number.isInteger(batch) &&
+        batch >= 0 &&
+        t.length >= batch &&
+        y.length >= batch * L.D &&
+        p.length >= batch * L.P &&
+        u.length >= batch * L.U &&
+        c.length >= batch * L.C &&
+        outBar.length >= batch * this.nObservables &&
+        yBar.length >= batch * L.D &&
+        pBar.length >= batch * L.P
+      )
+    ) {
+      this.check('observeVjp', batch, [
+        ['t', t, 1],
+        ['y', y, L.D],
+        ['p', p, L.P],
+        ['u', u, L.U],
+        ['c', c, L.C],
+        ['outBar', outBar, this.nObservables],
+        ['yBar', yBar, L.D],
+        ['pBar', pBar, L.P],
+      ]);
+    }
     this.ensureStatics(p, c, batch);
     this.fns.observeVjp(
       t,
