@@ -118,6 +118,23 @@ export { broadcastShapes, type Shape, sizeOf } from './tensor/shape.js';
 // Model language
 export { type ParseOptions, parseModel } from './expr/parse.js';
 export { GbxSyntaxError } from './expr/source.js';
+export {
+  type CovariateRef,
+  type DerivedRef,
+  type InputOptions,
+  type InputRef,
+  type MlpOptions,
+  ModelBuilder,
+  NetRef,
+  type ObserveOptions,
+  type ParamOptions,
+  type ParamRef,
+  type StateRef,
+  type SymbolRef,
+} from './expr/builder.js';
+export { exprToLatex, latexName, type NameTable, printExpr, printLatex, printModel } from './expr/print.js';
+export * as ex from './expr/terms.js';
+export type { Term, TermLike } from './expr/terms.js';
 
 // Model zoo
 export {
