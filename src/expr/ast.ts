@@ -89,10 +89,24 @@ export interface NetOutNode {
   readonly outputPos?: Pos;
 }
 
-/** Any expression of the model language. */
+/**
+ * Any expression of the model language.
+ *
+ * @example
+ * ```ts
+ * const e: ExprNode = { kind: 'binary', op: '*', left: { kind: 'number', value: 2 }, right: { kind: 'name', name: 'x' } };
+ * ```
+ */
 export type ExprNode = NumberNode | NameNode | UnaryNode | BinaryNode | IfNode | CallNode | NetOutNode;
 
-/** The subexpressions of a node, left to right. */
+/**
+ * The subexpressions of a node, left to right.
+ *
+ * @example
+ * ```ts
+ * childrenOf(parseExpressionText('f(x) + 1')).length; // 2
+ * ```
+ */
 export function childrenOf(node: ExprNode): readonly ExprNode[] {
   switch (node.kind) {
     case 'number':
@@ -214,7 +228,14 @@ export type DeclNode =
   | DoseNode
   | NetNode;
 
-/** A whole model: its name and description, and its declarations in source order. */
+/**
+ * A whole model: its name and description, and its declarations in source order.
+ *
+ * @example
+ * ```ts
+ * const p: ProgramNode = { name: 'm', decls: [{ kind: 'input', name: 'u', interpolation: 'step' }] };
+ * ```
+ */
 export interface ProgramNode {
   readonly name: string;
   readonly description?: string;

@@ -62,7 +62,7 @@ const binaryFunction = (name: string, op: BinaryOp): FunctionRule => ({
 });
 
 /** The built-in functions of the language. */
-export const FUNCTIONS: ReadonlyMap<string, FunctionRule> = new Map<string, FunctionRule>([
+const FUNCTIONS: ReadonlyMap<string, FunctionRule> = new Map<string, FunctionRule>([
   ['exp', unaryFunction('exp', Op.Exp)],
   ['log', unaryFunction('log', Op.Log)],
   ['log1p', unaryFunction('log1p', Op.Log1p)],
@@ -96,10 +96,10 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionRule> = new Map<string, Func
 ]);
 
 /** Words of the expression syntax; they cannot be declared. */
-export const EXPRESSION_KEYWORDS: ReadonlySet<string> = new Set(['if', 'then', 'else', 'and', 'or', 'not']);
+const EXPRESSION_KEYWORDS: ReadonlySet<string> = new Set(['if', 'then', 'else', 'and', 'or', 'not']);
 
 /** Built-in constants and the time; they cannot be declared. */
-export const BUILTIN_NAMES: ReadonlySet<string> = new Set(['t', 'pi', 'inf']);
+const BUILTIN_NAMES: ReadonlySet<string> = new Set(['t', 'pi', 'inf']);
 
 const BINARY_OPS: Readonly<Record<string, BinaryOp>> = {
   '+': Op.Add,
@@ -1020,7 +1020,15 @@ export function defaultBounds(scale: ParamScale): [number, number] {
   return [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
 }
 
-/** A number as the language writes it (`inf`, `-inf`, shortest round-trip decimal). */
+/**
+ * A number as the language writes it (`inf`, `-inf`, `-0`, shortest round-trip decimal).
+ *
+ * @example
+ * ```ts
+ * numberText(-Infinity); // '-inf'
+ * numberText(0.1);       // '0.1'
+ * ```
+ */
 export function numberText(x: number): string {
   if (x === Number.POSITIVE_INFINITY) return 'inf';
   if (x === Number.NEGATIVE_INFINITY) return '-inf';

@@ -36,7 +36,14 @@ export type Punctuation =
 /** The kinds of tokens. */
 export type TokenKind = 'name' | 'number' | 'string' | 'newline' | 'eof' | Punctuation;
 
-/** One token: its kind, its text (a string's content without quotes), a number's value, where. */
+/**
+ * One token: its kind, its text (a string's content without quotes), a number's value, where.
+ *
+ * @example
+ * ```ts
+ * tokenize(new SourceText('2.5e3'))[0]; // { kind: 'number', text: '2.5e3', value: 2500, pos: … }
+ * ```
+ */
 export interface Token {
   readonly kind: TokenKind;
   readonly text: string;
@@ -111,7 +118,7 @@ const GREEK: Readonly<Record<string, string>> = {
 };
 
 /** True for an ASCII letter or `_` (a name's first character). */
-export function isNameStart(c: string): boolean {
+function isNameStart(c: string): boolean {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
 }
 
@@ -120,11 +127,19 @@ function isDigit(c: string): boolean {
 }
 
 /** True for a name character after the first. */
-export function isNamePart(c: string): boolean {
+function isNamePart(c: string): boolean {
   return isNameStart(c) || isDigit(c);
 }
 
-/** True when `s` is a syntactically valid name (ASCII letter or `_`, then letters, digits, `_`). */
+/**
+ * True when `s` is a syntactically valid name (ASCII letter or `_`, then letters, digits, `_`).
+ *
+ * @example
+ * ```ts
+ * isValidName('k_a1'); // true
+ * isValidName('1k');   // false
+ * ```
+ */
 export function isValidName(s: string): boolean {
   if (s.length === 0 || !isNameStart(s[0])) return false;
   for (let i = 1; i < s.length; i++) if (!isNamePart(s[i])) return false;

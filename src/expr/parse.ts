@@ -40,17 +40,33 @@ import type { MlpArchitecture, Model, ParamScale } from './model.js';
 import { type Pos, SourceText, syntaxError } from './source.js';
 import { closestName } from './suggest.js';
 
-/** Options of {@link parseModel}. */
+/**
+ * Options of {@link parseModel}.
+ *
+ * @example
+ * ```ts
+ * parseModel(text, { file: 'pendulum.gbx' }); // errors read "pendulum.gbx line 3, column 7: …"
+ * ```
+ */
 export interface ParseOptions {
   /** The file name that error messages start with (e.g. `model.gbx`). */
   readonly file?: string;
 }
 
-/** Deepest nesting of parentheses, function calls and prefix operators in one expression. */
+/**
+ * Deepest nesting of parentheses, function calls, prefix operators and powers in one
+ * expression; deeper ones are refused with a located error (this bounds the parser's recursion).
+ *
+ * @example
+ * ```ts
+ * parseModel(`state x = 1\nd/dt x = ${'('.repeat(MAX_NESTING + 1)}x${')'.repeat(MAX_NESTING + 1)}`);
+ * // throws: … expression nested too deeply (more than 200 levels) — split it into smaller parts with let
+ * ```
+ */
 export const MAX_NESTING = 200;
 
 /** The keywords that start a declaration. */
-export const DECLARATION_KEYWORDS = [
+const DECLARATION_KEYWORDS = [
   'model',
   'param',
   'covariate',
@@ -729,7 +745,6 @@ class Parser {
     const open = this.peek();
     if (open.kind === '(') {
       this.next();
-      this.enter(open);
       let list: ExprNode[];
       if (this.peek().kind === ')') {
         this.next();
@@ -737,7 +752,6 @@ class Parser {
       } else {
         list = this.argumentList(open);
       }
-      this.depth--;
       if (this.peek().kind === '.') return this.netOutput(t, list);
       return { kind: 'call', callee: t.text, args: list, pos: t.pos };
     }

@@ -20,6 +20,12 @@ import { type Model, ModelError } from './model.js';
 /**
  * The names of a model's symbols, for printing an expression on its own. A {@link Model} is a
  * `NameTable`; so is any object with some of these lists (missing names print as `<state 3>`).
+ *
+ * @example
+ * ```ts
+ * const f = new ExprFactory();
+ * printExpr(f.mul(f.param(0), f.state(0)), { params: [{ name: 'k' }], states: [{ name: 'x' }] }); // 'k * x'
+ * ```
  */
 export interface NameTable {
   readonly params?: readonly { readonly name: string }[];

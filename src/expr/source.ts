@@ -32,7 +32,14 @@ export class SourceText {
   }
 }
 
-/** A position in a {@link SourceText}: 1-based line and column (in code points). */
+/**
+ * A position in a {@link SourceText}: 1-based line and column (in code points).
+ *
+ * @example
+ * ```ts
+ * const pos: Pos = { line: 2, column: 5, source: new SourceText('state x = 1\nd/dt x = -x') };
+ * ```
+ */
 export interface Pos {
   readonly line: number;
   readonly column: number;

@@ -607,7 +607,10 @@ describe('parseModel: robustness', () => {
     expect(errorOf(`state x = 1\nd/dt x = ${'-'.repeat(5000)}x`).message).toMatch(/nested too deeply/);
     expect(errorOf(`state x = 1\nd/dt x = ${'not '.repeat(5000)}x`).message).toMatch(/nested too deeply/);
     expect(errorOf(`state x = 1\nd/dt x = ${'x^'.repeat(5000)}x`).message).toMatch(/nested too deeply/);
-    // 150 levels are fine.
+    // 150 levels are fine, for parentheses and for function calls alike.
+    expect(parseModel(`state x = 1\nd/dt x = ${'sin('.repeat(150)}x${')'.repeat(150)}`).equations[0].op).toBe(
+      Op.Sin,
+    );
     expect(parseModel(`state x = 1\nd/dt x = ${'('.repeat(150)}x${')'.repeat(150)}`).equations[0].op).toBe(
       Op.State,
     );
