@@ -66,58 +66,11 @@ export {
   tanh,
 } from './autodiff/ops/unary.js';
 export { Primitive } from './autodiff/primitive.js';
-
-// Model compiler (the IR, derivatives, generated code, dependency graph)
-export { Expr, ExprFactory, Op, evaluate, topologicalOrder } from './expr/ir.js';
-export {
-  Model,
-  ModelError,
-  type ModelParts,
-  type ParamDecl,
-  type ParamScale,
-  type StateDecl,
-  type InputDecl,
-  type Interpolation,
-  type CovariateDecl,
-  type DerivedDecl,
-  type MlpArchitecture,
-  type NetDecl,
-  type NetCall,
-  type NoiseModel,
-  type ObservableDecl,
-  type DoseDecl,
-  type SourceLocation,
-} from './expr/model.js';
-export { differentiate, jacobianExprs } from './expr/derivative.js';
-export { type CompiledModel, type CompileOptions, type NetRuntime, compileModel } from './expr/compile.js';
-export { type DependencyEdge, type DependencyGraph, additiveTerms, dependencyGraph } from './expr/graph.js';
-export { type DenseLayer, type NetWeights, TensorNetRuntime, applyMlp, initMlp } from './hybrid/netRuntime.js';
 // Differentiable tensors and operations
 export { arange, full, linspace, ones, scalar, Tensor, tensor, zeros } from './autodiff/tensor.js';
 // Gradient transformations
 export { customVjp, grad, hvp, jvp, stopGradient, valueAndGrad, vjp } from './autodiff/transforms.js';
 export { type Tree, treeLeaves, treeMap, treeUnflatten } from './autodiff/tree.js';
-export type { PadMode } from './tensor/layout.js';
-// Tensors: values, shapes and non-differentiable kernels
-export { fromNested, NDArray, type NestedNumbers } from './tensor/ndarray.js';
-export {
-  bernoulli,
-  exponential,
-  foldIn,
-  normal,
-  permutation,
-  Rng,
-  type RngKey,
-  randint,
-  rngKey,
-  splitKey,
-  uniform,
-} from './tensor/random.js';
-export { broadcastShapes, type Shape, sizeOf } from './tensor/shape.js';
-
-// Model language
-export { type ParseOptions, parseModel } from './expr/parse.js';
-export { GbxSyntaxError } from './expr/source.js';
 export {
   type CovariateRef,
   type DerivedRef,
@@ -132,10 +85,43 @@ export {
   type StateRef,
   type SymbolRef,
 } from './expr/builder.js';
+export { type CompiledModel, type CompileOptions, compileModel, type NetRuntime } from './expr/compile.js';
+export { differentiate, jacobianExprs } from './expr/derivative.js';
+export { additiveTerms, type DependencyEdge, type DependencyGraph, dependencyGraph } from './expr/graph.js';
+// Model compiler (the IR, derivatives, generated code, dependency graph)
+export { Expr, ExprFactory, evaluate, Op, topologicalOrder } from './expr/ir.js';
+export {
+  type CovariateDecl,
+  type DerivedDecl,
+  type DoseDecl,
+  type InputDecl,
+  type Interpolation,
+  type MlpArchitecture,
+  Model,
+  ModelError,
+  type ModelParts,
+  type NetCall,
+  type NetDecl,
+  type NoiseModel,
+  type ObservableDecl,
+  type ParamDecl,
+  type ParamScale,
+  type SourceLocation,
+  type StateDecl,
+} from './expr/model.js';
+// Model language
+export { type ParseOptions, parseModel } from './expr/parse.js';
 export { exprToLatex, latexName, type NameTable, printExpr, printLatex, printModel } from './expr/print.js';
-export * as ex from './expr/terms.js';
+export { GbxSyntaxError } from './expr/source.js';
 export type { Term, TermLike } from './expr/terms.js';
-
+export * as ex from './expr/terms.js';
+export {
+  applyMlp,
+  type DenseLayer,
+  initMlp,
+  type NetWeights,
+  TensorNetRuntime,
+} from './hybrid/netRuntime.js';
 // Model zoo
 export {
   covidDexamethasoneModel,
@@ -169,3 +155,20 @@ export {
   type ZooName,
   zoo,
 } from './models/index.js';
+export type { PadMode } from './tensor/layout.js';
+// Tensors: values, shapes and non-differentiable kernels
+export { fromNested, NDArray, type NestedNumbers } from './tensor/ndarray.js';
+export {
+  bernoulli,
+  exponential,
+  foldIn,
+  normal,
+  permutation,
+  Rng,
+  type RngKey,
+  randint,
+  rngKey,
+  splitKey,
+  uniform,
+} from './tensor/random.js';
+export { broadcastShapes, type Shape, sizeOf } from './tensor/shape.js';
