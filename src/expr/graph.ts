@@ -5,6 +5,7 @@
  */
 import { type Expr, type ExprFactory, Op, topologicalOrder } from './ir.js';
 import type { Model } from './model.js';
+import { printExpr } from './print.js';
 
 /** One edge of the dependency graph. */
 export interface DependencyEdge {
@@ -16,6 +17,8 @@ export interface DependencyEdge {
   readonly kind: 'state' | 'input';
   /** The additive terms of d(to)/dt in which the source appears (signs included). */
   readonly terms: readonly Expr[];
+  /** The same terms as model-language text, e.g. `-k1 * Gp`. */
+  readonly termText: readonly string[];
   /** Networks through which the source reaches the target, if any. */
   readonly via: readonly string[];
 }
@@ -28,7 +31,8 @@ export interface DependencyGraph {
 }
 
 /**
- * Splits an expression into its top-level additive terms: a − (b + c) gives a, −b, −c.
+ * Splits an expression into its top-level additive terms: a − (b + c) gives a, −b, −c; a
+ * clamp `if c then a + b else 0` gives `if c then a else 0` and `if c then b else 0`.
  *
  * @example
  * ```ts
@@ -44,6 +48,14 @@ export function additiveTerms(f: ExprFactory, e: Expr): Expr[] {
       return [...additiveTerms(f, e.args[0]), ...additiveTerms(f, e.args[1]).map((t) => f.neg(t))];
     case Op.Neg:
       return additiveTerms(f, e.args[0]).map((t) => f.neg(t));
+    case Op.Select: {
+      // A clamp such as `if x >= 0 then a + b else 0` distributes over its sum.
+      const [c, a, b] = e.args;
+      const zero = (x: Expr) => x.isConst && x.value === 0;
+      if (zero(b)) return additiveTerms(f, a).map((t) => f.select(c, t, b));
+      if (zero(a)) return additiveTerms(f, b).map((t) => f.select(c, a, t));
+      return [e];
+    }
     default:
       return [e];
   }
@@ -103,20 +115,24 @@ export function dependencyGraph(model: Model): DependencyGraph {
     const all = sources(model, eq);
     const target = model.states[v].name;
     for (const u of [...all.states].sort((a, b) => a - b)) {
+      const ts = terms.filter((x) => x.s.states.has(u)).map((x) => x.t);
       edges.push({
         from: model.states[u].name,
         to: target,
         kind: 'state',
-        terms: terms.filter((x) => x.s.states.has(u)).map((x) => x.t),
+        terms: ts,
+        termText: ts.map((x) => printExpr(x, model)),
         via: [...(all.nets.get(`s:${u}`) ?? [])],
       });
     }
     for (const u of [...all.inputs].sort((a, b) => a - b)) {
+      const ts = terms.filter((x) => x.s.inputs.has(u)).map((x) => x.t);
       edges.push({
         from: model.inputs[u].name,
         to: target,
         kind: 'input',
-        terms: terms.filter((x) => x.s.inputs.has(u)).map((x) => x.t),
+        terms: ts,
+        termText: ts.map((x) => printExpr(x, model)),
         via: [...(all.nets.get(`u:${u}`) ?? [])],
       });
     }

@@ -47,6 +47,7 @@ describe('dependency graph', () => {
     ]);
     const aa = g.edges.find((e) => key(e) === 'state:a→a')!;
     expect(aa.terms.length).toBe(2); // −a and −u·a
+    expect(aa.termText).toEqual(['-a', '-u * a']);
     expect(g.edges.find((e) => key(e) === 'state:b→b')!.via).toEqual(['N']);
   });
 
