@@ -16,7 +16,8 @@
  *
  * Array layout (B = batch size, D states, P parameters, U inputs, C covariates):
  * `t` [B], `y` [B·D], `p` [B·P], `u` [B·U] (input values at time t), `c` [B·C], all
- * row-major by trajectory.
+ * row-major by trajectory. With the optional `rows` argument a function works on the listed
+ * `B` rows of larger arrays only (the others are left untouched).
  */
 import { jacobianExprs } from './derivative.js';
 import { type Expr, Op, sigmoidValue, softplusValue, topologicalOrder } from './ir.js';
@@ -62,21 +63,54 @@ export interface CompiledModel {
   /** pattern[i][j]: whether ∂fᵢ/∂yⱼ is structurally non-zero. */
   readonly jacobianPattern: readonly (readonly boolean[])[];
   /** out = f(t, y, p, u, c). */
-  rhs(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number): void;
+  rhs(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number, rows?: Int32Array | null): void;
   /** J[b, i, j] = ∂fᵢ/∂yⱼ (dense, row-major per trajectory). */
-  jac(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, J: Arr, batch: number): void;
+  jac(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, J: Arr, batch: number, rows?: Int32Array | null): void;
   /** yBar = (∂f/∂y)ᵀ outBar (overwritten); pBar += (∂f/∂p)ᵀ outBar. */
-  vjp(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, outBar: Arr, yBar: Arr, pBar: Arr, batch: number): void;
+  vjp(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    outBar: Arr,
+    yBar: Arr,
+    pBar: Arr,
+    batch: number,
+    rows?: Int32Array | null,
+  ): void;
   /** out = (∂f/∂y)·yDot + (∂f/∂p)·pDot. */
-  jvp(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, yDot: Arr, pDot: Arr, out: Arr, batch: number): void;
+  jvp(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    yDot: Arr,
+    pDot: Arr,
+    out: Arr,
+    batch: number,
+    rows?: Int32Array | null,
+  ): void;
   /** y0 = initial values from parameters and covariates. */
-  initial(p: Arr, c: Arr, y0: Arr, batch: number): void;
+  initial(p: Arr, c: Arr, y0: Arr, batch: number, rows?: Int32Array | null): void;
   /** pBar += (∂y0/∂p)ᵀ y0Bar. */
-  initialVjp(p: Arr, c: Arr, y0Bar: Arr, pBar: Arr, batch: number): void;
+  initialVjp(p: Arr, c: Arr, y0Bar: Arr, pBar: Arr, batch: number, rows?: Int32Array | null): void;
   /** out[b, k] = observable k. */
-  observe(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number): void;
+  observe(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number, rows?: Int32Array | null): void;
   /** yBar = (∂h/∂y)ᵀ outBar (overwritten), pBar += (∂h/∂p)ᵀ outBar for the observables h. */
-  observeVjp(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, outBar: Arr, yBar: Arr, pBar: Arr, batch: number): void;
+  observeVjp(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    outBar: Arr,
+    yBar: Arr,
+    pBar: Arr,
+    batch: number,
+    rows?: Int32Array | null,
+  ): void;
   /** The generated source of each function, for inspection. */
   readonly sources: Readonly<Record<string, string>>;
 }
@@ -220,7 +254,7 @@ function leafReader(L: Layout): (e: Expr) => string {
       case Op.Covariate:
         return `c[b * ${L.C} + ${e.index}]`;
       case Op.NetOut:
-        return `no[${e.index}][b * ${L.nOut[e.index]} + ${e.index2}]`;
+        return `no[${e.index}][q * ${L.nOut[e.index]} + ${e.index2}]`;
       default:
         throw new Error(`compile: unexpected leaf ${e.op}`);
     }
@@ -228,7 +262,8 @@ function leafReader(L: Layout): (e: Expr) => string {
 }
 
 const loop = (body: Body, tail: string[]): string[] => [
-  'for (let b = 0; b < B; b++) {',
+  'for (let q = 0; q < B; q++) {',
+  '  const b = rows === null ? q : rows[q];',
   ...body.lines.map((l) => `  ${l}`),
   ...tail.map((l) => `  ${l}`),
   '}',
@@ -306,7 +341,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     for (const k of order) {
       if (!which(k)) continue;
       const body = new Body(read);
-      const stores = calls[k].inputs.map((e, i) => `ni[${k}][b * ${L.nIn[k]} + ${i}] = ${body.ref(e)};`);
+      const stores = calls[k].inputs.map((e, i) => `ni[${k}][q * ${L.nIn[k]} + ${i}] = ${body.ref(e)};`);
       lines.push(...loop(body, stores), `rt.forward(${k}, ni[${k}], B, no[${k}]);`);
     }
     return lines;
@@ -325,7 +360,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
   // Right-hand side.
   const rhsBody = new Body(read);
   const rhsStores = F.map((e, i) => `out[b * ${L.D} + ${i}] = ${rhsBody.ref(e)};`);
-  const rhsFn = build('rhs', 't, y, p, u, c, out, B, rt, ni, no', [
+  const rhsFn = build('rhs', 't, y, p, u, c, out, B, rows, rt, ni, no', [
     ...netPhases(),
     ...loop(rhsBody, rhsStores),
   ]);
@@ -376,7 +411,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
         const col = netOutOffset[call] + o;
         const terms: [string, string][] = [];
         for (let i = 0; i < R; i++) if (!isZero(dN[i][col])) terms.push([body.ref(dN[i][col]), `ob${i}`]);
-        tail.push(`nob[${call}][b * ${L.nOut[call]} + ${o}] = ${dotCode(terms)};`);
+        tail.push(`nob[${call}][q * ${L.nOut[call]} + ${o}] = ${dotCode(terms)};`);
       }
     });
     lines.push(...loop(body, tail));
@@ -385,7 +420,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
       lines.push(`rt.backward(${call}, ni[${call}], B, nob[${call}], nib[${call}]);`);
       const b2 = new Body(read);
       const t2: string[] = [];
-      for (let m = 0; m < L.nIn[call]; m++) t2.push(`const g${m} = nib[${call}][b * ${L.nIn[call]} + ${m}];`);
+      for (let m = 0; m < L.nIn[call]; m++) t2.push(`const g${m} = nib[${call}][q * ${L.nIn[call]} + ${m}];`);
       for (let j = 0; j < L.D; j++) {
         const terms: [string, string][] = [];
         for (let m = 0; m < L.nIn[call]; m++)
@@ -404,7 +439,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
           const terms: [string, string][] = [];
           for (let m = 0; m < L.nIn[call]; m++)
             if (!isZero(inN[call][m][col])) terms.push([b2.ref(inN[call][m][col]), `g${m}`]);
-          if (terms.length > 0) t2.push(`nob[${other}][b * ${L.nOut[other]} + ${o}] += ${dotCode(terms)};`);
+          if (terms.length > 0) t2.push(`nob[${other}][q * ${L.nOut[other]} + ${o}] += ${dotCode(terms)};`);
         }
       });
       lines.push(...loop(b2, t2));
@@ -412,7 +447,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     return lines;
   };
   const vjpLines = vjpProgram(F);
-  const vjpFn = build('vjp', 't, y, p, u, c, ob, yb, pb, B, rt, ni, no, nob, nib', vjpLines);
+  const vjpFn = build('vjp', 't, y, p, u, c, ob, yb, pb, B, rows, rt, ni, no, nob, nib', vjpLines);
 
   // JVP: tangents of network inputs and outputs in call order, then the equations.
   const jvpLines: string[] = [...netPhases()];
@@ -429,20 +464,20 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
         for (let o = 0; o < L.nOut[other]; o++) {
           const col = netOutOffset[other] + o;
           if (!isZero(inN[call][m][col]))
-            terms.push([body.ref(inN[call][m][col]), `nod[${other}][b * ${L.nOut[other]} + ${o}]`]);
+            terms.push([body.ref(inN[call][m][col]), `nod[${other}][q * ${L.nOut[other]} + ${o}]`]);
         }
       });
-      tail.push(`nid[${call}][b * ${L.nIn[call]} + ${m}] = ${dotCode(terms)};`);
+      tail.push(`nid[${call}][q * ${L.nIn[call]} + ${m}] = ${dotCode(terms)};`);
     }
     jvpLines.push(...loop(body, tail));
     // nod = Jnet · nid
     jvpLines.push(
       `rt.jacobian(${call}, ni[${call}], B, nj[${call}]);`,
-      'for (let b = 0; b < B; b++) {',
+      'for (let q = 0; q < B; q++) {',
       `  for (let o = 0; o < ${L.nOut[call]}; o++) {`,
       '    let s = 0;',
-      `    for (let m = 0; m < ${L.nIn[call]}; m++) s += nj[${call}][(b * ${L.nOut[call]} + o) * ${L.nIn[call]} + m] * nid[${call}][b * ${L.nIn[call]} + m];`,
-      `    nod[${call}][b * ${L.nOut[call]} + o] = s;`,
+      `    for (let m = 0; m < ${L.nIn[call]}; m++) s += nj[${call}][(q * ${L.nOut[call]} + o) * ${L.nIn[call]} + m] * nid[${call}][q * ${L.nIn[call]} + m];`,
+      `    nod[${call}][q * ${L.nOut[call]} + o] = s;`,
       '  }',
       '}',
     );
@@ -460,14 +495,14 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
         for (let o = 0; o < L.nOut[call]; o++) {
           const col = netOutOffset[call] + o;
           if (!isZero(dFdN[i][col]))
-            terms.push([body.ref(dFdN[i][col]), `nod[${call}][b * ${L.nOut[call]} + ${o}]`]);
+            terms.push([body.ref(dFdN[i][col]), `nod[${call}][q * ${L.nOut[call]} + ${o}]`]);
         }
       });
       tail.push(`out[b * ${L.D} + ${i}] = ${dotCode(terms)};`);
     }
     jvpLines.push(...loop(body, tail));
   }
-  const jvpFn = build('jvp', 't, y, p, u, c, yd, pd, out, B, rt, ni, no, nid, nod, nj', jvpLines);
+  const jvpFn = build('jvp', 't, y, p, u, c, yd, pd, out, B, rows, rt, ni, no, nid, nod, nj', jvpLines);
 
   // Dense Jacobian ∂f/∂y, including paths through the networks (chain rule in code).
   const jacLines: string[] = [...netPhases()];
@@ -487,7 +522,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
               if (!isZero(inN[call][m][col])) {
                 terms.push([
                   body.ref(inN[call][m][col]),
-                  `nt[${other}][(b * ${L.nOut[other]} + ${o}) * ${L.D} + ${j}]`,
+                  `nt[${other}][(q * ${L.nOut[other]} + ${o}) * ${L.D} + ${j}]`,
                 ]);
               }
             }
@@ -501,10 +536,10 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
         for (let j = 0; j < L.D; j++) {
           const terms = Array.from(
             { length: L.nIn[call] },
-            (_, m) => `nj[${call}][(b * ${L.nOut[call]} + ${o}) * ${L.nIn[call]} + ${m}] * di${m}_${j}`,
+            (_, m) => `nj[${call}][(q * ${L.nOut[call]} + ${o}) * ${L.nIn[call]} + ${m}] * di${m}_${j}`,
           );
           tail.push(
-            `nt[${call}][(b * ${L.nOut[call]} + ${o}) * ${L.D} + ${j}] = ${terms.length === 0 ? '0' : terms.join(' + ')};`,
+            `nt[${call}][(q * ${L.nOut[call]} + ${o}) * ${L.D} + ${j}] = ${terms.length === 0 ? '0' : terms.join(' + ')};`,
           );
         }
       }
@@ -521,7 +556,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
             const col = netOutOffset[call] + o;
             if (!isZero(dFdN[i][col]))
               terms.push(
-                `${body.ref(dFdN[i][col])} * nt[${call}][(b * ${L.nOut[call]} + ${o}) * ${L.D} + ${j}]`,
+                `${body.ref(dFdN[i][col])} * nt[${call}][(q * ${L.nOut[call]} + ${o}) * ${L.D} + ${j}]`,
               );
           }
         });
@@ -532,14 +567,14 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     }
     jacLines.push(...loop(body, tail));
   }
-  const jacFn = build('jac', 't, y, p, u, c, J, B, rt, ni, no, nj, nt', jacLines);
+  const jacFn = build('jac', 't, y, p, u, c, J, B, rows, rt, ni, no, nj, nt', jacLines);
 
   // Initial values and their parameter VJP.
   const init = model.states.map((s) => s.initial);
   const initBody = new Body(read);
   const initFn = build(
     'initial',
-    'p, c, y, B',
+    'p, c, y, B, rows',
     loop(
       initBody,
       init.map((e, i) => `y[b * ${L.D} + ${i}] = ${initBody.ref(e)};`),
@@ -554,13 +589,13 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
       if (!isZero(dInitdP[i][k])) terms.push([initVjpBody.ref(dInitdP[i][k]), `yb[b * ${L.D} + ${i}]`]);
     if (terms.length > 0) initVjpTail.push(`pb[b * ${L.P} + ${k}] += ${dotCode(terms)};`);
   }
-  const initVjpFn = build('initialVjp', 'p, c, yb, pb, B', loop(initVjpBody, initVjpTail));
+  const initVjpFn = build('initialVjp', 'p, c, yb, pb, B, rows', loop(initVjpBody, initVjpTail));
 
   // Observables (they may not use networks: the compiler evaluates them without phases).
   const H = model.observables.map((o) => o.expr);
   const nObs = H.length;
   const obsBody = new Body(read);
-  const observeFn = build('observe', 't, y, p, u, c, out, B, rt, ni, no', [
+  const observeFn = build('observe', 't, y, p, u, c, out, B, rows, rt, ni, no', [
     ...(usesNets(H) ? netPhases() : []),
     ...loop(
       obsBody,
@@ -569,13 +604,13 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
   ]);
   const observeVjpFn = build(
     'observeVjp',
-    't, y, p, u, c, ob, yb, pb, B, rt, ni, no, nob, nib',
+    't, y, p, u, c, ob, yb, pb, B, rows, rt, ni, no, nob, nib',
     vjpProgram(H),
   );
 
   const staticsFn = build(
     'statics',
-    'p, c, B, rt, ni, no',
+    'p, c, B, rows, rt, ni, no',
     phases((k) => isStatic[k]),
   );
 
@@ -651,62 +686,95 @@ class Compiled implements CompiledModel {
     this.nt = new NetScratch(L.nOut.map((o) => o * L.D));
   }
 
-  private staticKey: { p: Float64Array; c: Float64Array; batch: number; version: number } | null = null;
+  private staticKey: {
+    p: Float64Array;
+    c: Float64Array;
+    rows: Int32Array | null;
+    batch: number;
+    version: number;
+  } | null = null;
 
   /**
    * Runs the static (per-subject) network calls unless their cached outputs are still valid
    * for these parameters, covariates, batch size and network weights.
    */
-  private ensureStatics(p: Arr, c: Arr, batch: number): void {
+  private ensureStatics(p: Arr, c: Arr, batch: number, rows: Int32Array | null): void {
     if (!this.hasStatics) return;
     const L = this.L;
     const version = this.rt?.version ?? 0;
     const k = this.staticKey;
-    const same = (a: Float64Array, b: Arr, n: number) => {
-      for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return false;
+    const n = rows === null ? batch : this.extent(batch, rows);
+    const same = (a: ArrayLike<number>, b: ArrayLike<number>, len: number) => {
+      for (let i = 0; i < len; i++) if (!Object.is(a[i], b[i])) return false;
       return true;
     };
     if (
       k !== null &&
       k.batch === batch &&
       k.version === version &&
-      same(k.p, p, batch * L.P) &&
-      same(k.c, c, batch * L.C)
+      (k.rows === null) === (rows === null) &&
+      (rows === null || (k.rows !== null && same(k.rows, rows, batch))) &&
+      k.p.length === n * L.P &&
+      same(k.p, p, n * L.P) &&
+      same(k.c, c, n * L.C)
     ) {
       return;
     }
-    this.fns.statics(p, c, batch, this.rt, this.ni.get(batch), this.no.get(batch));
-    this.staticKey = { p: p.slice(0, batch * L.P), c: c.slice(0, batch * L.C), batch, version };
+    this.fns.statics(p, c, batch, rows, this.rt, this.ni.get(batch), this.no.get(batch));
+    this.staticKey = {
+      p: p.slice(0, n * L.P),
+      c: c.slice(0, n * L.C),
+      rows: rows === null ? null : rows.slice(0, batch),
+      batch,
+      version,
+    };
   }
 
-  private check(name: string, batch: number, arrays: [string, Arr, number][]): void {
+  private check(extent: number, name: string, batch: number, arrays: [string, Arr, number][]): void {
     if (!Number.isInteger(batch) || batch < 0)
       throw new RangeError(`${name}: batch must be a non-negative integer, got ${batch}`);
     for (const [label, a, width] of arrays) {
-      if (a.length < batch * width) {
+      if (a.length < extent * width) {
         throw new RangeError(
-          `${name}: ${label} has ${a.length} values, fewer than batch ${batch} × ${width} for model ${this.model.name}`,
+          `${name}: ${label} has ${a.length} values, fewer than ${extent} trajectories × ${width} for model ${this.model.name}`,
         );
       }
     }
   }
 
-  rhs(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number): void {
+  /**
+   * How many trajectories the arrays must hold: `batch`, or one more than the largest listed
+   * row (rows must be valid non-negative integers).
+   */
+  private extent(batch: number, rows: Int32Array | null): number {
+    if (rows === null) return batch;
+    if (rows.length < batch) throw new RangeError(`rows: ${rows.length} rows listed for a batch of ${batch}`);
+    let max = -1;
+    for (let q = 0; q < batch; q++) {
+      const r = rows[q];
+      if (r < 0) throw new RangeError(`rows: row ${r} at position ${q} is negative`);
+      if (r > max) max = r;
+    }
+    return max + 1;
+  }
+
+  rhs(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number, rows: Int32Array | null = null): void {
     const L = this.L;
+    const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
         Number.isInteger(batch) &&
         batch >= 0 &&
-        t.length >= batch &&
-        y.length >= batch * L.D &&
-        p.length >= batch * L.P &&
-        u.length >= batch * L.U &&
-        c.length >= batch * L.C &&
-        out.length >= batch * L.D
+        t.length >= extent &&
+        y.length >= extent * L.D &&
+        p.length >= extent * L.P &&
+        u.length >= extent * L.U &&
+        c.length >= extent * L.C &&
+        out.length >= extent * L.D
       )
     ) {
-      this.check('rhs', batch, [
+      this.check(extent, 'rhs', batch, [
         ['t', t, 1],
         ['y', y, L.D],
         ['p', p, L.P],
@@ -715,26 +783,27 @@ class Compiled implements CompiledModel {
         ['out', out, L.D],
       ]);
     }
-    this.ensureStatics(p, c, batch);
-    this.fns.rhs(t, y, p, u, c, out, batch, this.rt, this.ni.get(batch), this.no.get(batch));
+    this.ensureStatics(p, c, batch, rows);
+    this.fns.rhs(t, y, p, u, c, out, batch, rows, this.rt, this.ni.get(batch), this.no.get(batch));
   }
 
-  jac(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, J: Arr, batch: number): void {
+  jac(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, J: Arr, batch: number, rows: Int32Array | null = null): void {
     const L = this.L;
+    const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
         Number.isInteger(batch) &&
         batch >= 0 &&
-        t.length >= batch &&
-        y.length >= batch * L.D &&
-        p.length >= batch * L.P &&
-        u.length >= batch * L.U &&
-        c.length >= batch * L.C &&
-        J.length >= batch * L.D * L.D
+        t.length >= extent &&
+        y.length >= extent * L.D &&
+        p.length >= extent * L.P &&
+        u.length >= extent * L.U &&
+        c.length >= extent * L.C &&
+        J.length >= extent * L.D * L.D
       )
     ) {
-      this.check('jac', batch, [
+      this.check(extent, 'jac', batch, [
         ['t', t, 1],
         ['y', y, L.D],
         ['p', p, L.P],
@@ -743,7 +812,7 @@ class Compiled implements CompiledModel {
         ['J', J, L.D * L.D],
       ]);
     }
-    this.ensureStatics(p, c, batch);
+    this.ensureStatics(p, c, batch, rows);
     this.fns.jac(
       t,
       y,
@@ -752,6 +821,7 @@ class Compiled implements CompiledModel {
       c,
       J,
       batch,
+      rows,
       this.rt,
       this.ni.get(batch),
       this.no.get(batch),
@@ -760,24 +830,36 @@ class Compiled implements CompiledModel {
     );
   }
 
-  vjp(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, outBar: Arr, yBar: Arr, pBar: Arr, batch: number): void {
+  vjp(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    outBar: Arr,
+    yBar: Arr,
+    pBar: Arr,
+    batch: number,
+    rows: Int32Array | null = null,
+  ): void {
     const L = this.L;
+    const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
         Number.isInteger(batch) &&
         batch >= 0 &&
-        t.length >= batch &&
-        y.length >= batch * L.D &&
-        p.length >= batch * L.P &&
-        u.length >= batch * L.U &&
-        c.length >= batch * L.C &&
-        outBar.length >= batch * L.D &&
-        yBar.length >= batch * L.D &&
-        pBar.length >= batch * L.P
+        t.length >= extent &&
+        y.length >= extent * L.D &&
+        p.length >= extent * L.P &&
+        u.length >= extent * L.U &&
+        c.length >= extent * L.C &&
+        outBar.length >= extent * L.D &&
+        yBar.length >= extent * L.D &&
+        pBar.length >= extent * L.P
       )
     ) {
-      this.check('vjp', batch, [
+      this.check(extent, 'vjp', batch, [
         ['t', t, 1],
         ['y', y, L.D],
         ['p', p, L.P],
@@ -788,7 +870,7 @@ class Compiled implements CompiledModel {
         ['pBar', pBar, L.P],
       ]);
     }
-    this.ensureStatics(p, c, batch);
+    this.ensureStatics(p, c, batch, rows);
     this.fns.vjp(
       t,
       y,
@@ -799,6 +881,7 @@ class Compiled implements CompiledModel {
       yBar,
       pBar,
       batch,
+      rows,
       this.rt,
       this.ni.get(batch),
       this.no.get(batch),
@@ -807,24 +890,36 @@ class Compiled implements CompiledModel {
     );
   }
 
-  jvp(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, yDot: Arr, pDot: Arr, out: Arr, batch: number): void {
+  jvp(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    yDot: Arr,
+    pDot: Arr,
+    out: Arr,
+    batch: number,
+    rows: Int32Array | null = null,
+  ): void {
     const L = this.L;
+    const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
         Number.isInteger(batch) &&
         batch >= 0 &&
-        t.length >= batch &&
-        y.length >= batch * L.D &&
-        p.length >= batch * L.P &&
-        u.length >= batch * L.U &&
-        c.length >= batch * L.C &&
-        yDot.length >= batch * L.D &&
-        pDot.length >= batch * L.P &&
-        out.length >= batch * L.D
+        t.length >= extent &&
+        y.length >= extent * L.D &&
+        p.length >= extent * L.P &&
+        u.length >= extent * L.U &&
+        c.length >= extent * L.C &&
+        yDot.length >= extent * L.D &&
+        pDot.length >= extent * L.P &&
+        out.length >= extent * L.D
       )
     ) {
-      this.check('jvp', batch, [
+      this.check(extent, 'jvp', batch, [
         ['t', t, 1],
         ['y', y, L.D],
         ['p', p, L.P],
@@ -835,7 +930,7 @@ class Compiled implements CompiledModel {
         ['out', out, L.D],
       ]);
     }
-    this.ensureStatics(p, c, batch);
+    this.ensureStatics(p, c, batch, rows);
     this.fns.jvp(
       t,
       y,
@@ -846,6 +941,7 @@ class Compiled implements CompiledModel {
       pDot,
       out,
       batch,
+      rows,
       this.rt,
       this.ni.get(batch),
       this.no.get(batch),
@@ -855,66 +951,78 @@ class Compiled implements CompiledModel {
     );
   }
 
-  initial(p: Arr, c: Arr, y0: Arr, batch: number): void {
+  initial(p: Arr, c: Arr, y0: Arr, batch: number, rows: Int32Array | null = null): void {
     const L = this.L;
+    const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
         Number.isInteger(batch) &&
         batch >= 0 &&
-        p.length >= batch * L.P &&
-        c.length >= batch * L.C &&
-        y0.length >= batch * L.D
+        p.length >= extent * L.P &&
+        c.length >= extent * L.C &&
+        y0.length >= extent * L.D
       )
     ) {
-      this.check('initial', batch, [
+      this.check(extent, 'initial', batch, [
         ['p', p, L.P],
         ['c', c, L.C],
         ['y0', y0, L.D],
       ]);
     }
-    this.fns.initial(p, c, y0, batch);
+    this.fns.initial(p, c, y0, batch, rows);
   }
 
-  initialVjp(p: Arr, c: Arr, y0Bar: Arr, pBar: Arr, batch: number): void {
+  initialVjp(p: Arr, c: Arr, y0Bar: Arr, pBar: Arr, batch: number, rows: Int32Array | null = null): void {
     const L = this.L;
+    const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
         Number.isInteger(batch) &&
         batch >= 0 &&
-        p.length >= batch * L.P &&
-        c.length >= batch * L.C &&
-        y0Bar.length >= batch * L.D &&
-        pBar.length >= batch * L.P
+        p.length >= extent * L.P &&
+        c.length >= extent * L.C &&
+        y0Bar.length >= extent * L.D &&
+        pBar.length >= extent * L.P
       )
     ) {
-      this.check('initialVjp', batch, [
+      this.check(extent, 'initialVjp', batch, [
         ['p', p, L.P],
         ['c', c, L.C],
         ['y0Bar', y0Bar, L.D],
         ['pBar', pBar, L.P],
       ]);
     }
-    this.fns.initialVjp(p, c, y0Bar, pBar, batch);
+    this.fns.initialVjp(p, c, y0Bar, pBar, batch, rows);
   }
 
-  observe(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number): void {
+  observe(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    out: Arr,
+    batch: number,
+    rows: Int32Array | null = null,
+  ): void {
     const L = this.L;
+    const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
         Number.isInteger(batch) &&
         batch >= 0 &&
-        t.length >= batch &&
-        y.length >= batch * L.D &&
-        p.length >= batch * L.P &&
-        u.length >= batch * L.U &&
-        c.length >= batch * L.C &&
-        out.length >= batch * this.nObservables
+        t.length >= extent &&
+        y.length >= extent * L.D &&
+        p.length >= extent * L.P &&
+        u.length >= extent * L.U &&
+        c.length >= extent * L.C &&
+        out.length >= extent * this.nObservables
       )
     ) {
-      this.check('observe', batch, [
+      this.check(extent, 'observe', batch, [
         ['t', t, 1],
         ['y', y, L.D],
         ['p', p, L.P],
@@ -923,28 +1031,40 @@ class Compiled implements CompiledModel {
         ['out', out, this.nObservables],
       ]);
     }
-    this.ensureStatics(p, c, batch);
-    this.fns.observe(t, y, p, u, c, out, batch, this.rt, this.ni.get(batch), this.no.get(batch));
+    this.ensureStatics(p, c, batch, rows);
+    this.fns.observe(t, y, p, u, c, out, batch, rows, this.rt, this.ni.get(batch), this.no.get(batch));
   }
 
-  observeVjp(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, outBar: Arr, yBar: Arr, pBar: Arr, batch: number): void {
+  observeVjp(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    outBar: Arr,
+    yBar: Arr,
+    pBar: Arr,
+    batch: number,
+    rows: Int32Array | null = null,
+  ): void {
     const L = this.L;
+    const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
         Number.isInteger(batch) &&
         batch >= 0 &&
-        t.length >= batch &&
-        y.length >= batch * L.D &&
-        p.length >= batch * L.P &&
-        u.length >= batch * L.U &&
-        c.length >= batch * L.C &&
-        outBar.length >= batch * this.nObservables &&
-        yBar.length >= batch * L.D &&
-        pBar.length >= batch * L.P
+        t.length >= extent &&
+        y.length >= extent * L.D &&
+        p.length >= extent * L.P &&
+        u.length >= extent * L.U &&
+        c.length >= extent * L.C &&
+        outBar.length >= extent * this.nObservables &&
+        yBar.length >= extent * L.D &&
+        pBar.length >= extent * L.P
       )
     ) {
-      this.check('observeVjp', batch, [
+      this.check(extent, 'observeVjp', batch, [
         ['t', t, 1],
         ['y', y, L.D],
         ['p', p, L.P],
@@ -955,7 +1075,7 @@ class Compiled implements CompiledModel {
         ['pBar', pBar, L.P],
       ]);
     }
-    this.ensureStatics(p, c, batch);
+    this.ensureStatics(p, c, batch, rows);
     this.fns.observeVjp(
       t,
       y,
@@ -966,6 +1086,7 @@ class Compiled implements CompiledModel {
       yBar,
       pBar,
       batch,
+      rows,
       this.rt,
       this.ni.get(batch),
       this.no.get(batch),

@@ -192,7 +192,7 @@ describe('compiled pendulum', () => {
 
   it('rejects arrays that are too short, naming them', () => {
     const z = new Float64Array(1);
-    expect(() => c.rhs(z, z, z, z, z, z, 1)).toThrow(/rhs: y has 1 values, fewer than batch 1 × 2/);
+    expect(() => c.rhs(z, z, z, z, z, z, 1)).toThrow(/rhs: y has 1 values, fewer than 1 trajectories × 2/);
   });
 });
 

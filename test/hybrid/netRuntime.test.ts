@@ -172,3 +172,47 @@ describe('parameter networks (per-subject, cached)', () => {
     for (const B of [1, 3]) for (let seed = 1; seed < 4; seed++) checkDerivatives(c, B, seed);
   });
 });
+
+describe('evaluating a subset of rows', () => {
+  it('gives the full-batch results on the listed rows and leaves the others alone', () => {
+    for (const m of [model(), paramNetModel()]) {
+      const nets = new TensorNetRuntime(m, TensorNetRuntime.init(m, rngKey(2)));
+      const c = compileModel(m, { nets });
+      const N = 6;
+      const q = point(c, N, 4);
+      const full = new Float64Array(N * c.dim);
+      c.rhs(q.t, q.y, q.p, q.u, q.c, full, N);
+      const rows = Int32Array.from([4, 1, 5]);
+      const part = new Float64Array(N * c.dim).fill(7);
+      c.rhs(q.t, q.y, q.p, q.u, q.c, part, rows.length, rows);
+      for (let b = 0; b < N; b++) {
+        for (let i = 0; i < c.dim; i++) {
+          const want = rows.includes(b) ? full[b * c.dim + i] : 7;
+          expect(part[b * c.dim + i]).toBe(want);
+        }
+      }
+      // VJP on the subset equals the full VJP on those rows.
+      const w = Float64Array.from({ length: N * c.dim }, (_, i) => Math.cos(i));
+      const yb = new Float64Array(N * c.dim);
+      const pb = new Float64Array(N * c.nParams);
+      c.vjp(q.t, q.y, q.p, q.u, q.c, w, yb, pb, N);
+      const yb2 = new Float64Array(N * c.dim);
+      const pb2 = new Float64Array(N * c.nParams);
+      c.vjp(q.t, q.y, q.p, q.u, q.c, w, yb2, pb2, rows.length, rows);
+      for (const b of rows) {
+        for (let i = 0; i < c.dim; i++) expect(yb2[b * c.dim + i]).toBeCloseTo(yb[b * c.dim + i], 14);
+        for (let k = 0; k < c.nParams; k++)
+          expect(pb2[b * c.nParams + k]).toBeCloseTo(pb[b * c.nParams + k], 14);
+      }
+    }
+  });
+
+  it('rejects negative rows', () => {
+    const m = model();
+    const c = compileModel(m, { nets: new TensorNetRuntime(m, TensorNetRuntime.init(m, rngKey(2))) });
+    const z = new Float64Array(4);
+    expect(() => c.rhs(z, z, z, z, z, z, 1, Int32Array.from([-1]))).toThrow(
+      /row -1 at position 0 is negative/,
+    );
+  });
+});
