@@ -1,0 +1,490 @@
+/**
+ * `solve`: integrates a batch of trajectories of a {@link VectorField}, each with its own time
+ * span, parameters and step sizes, saving at given times, at every step, or densely.
+ *
+ * The pieces are typed objects (STYLE.md): a {@link Method} (`dopri5()`, `tsit5()`, `rodas5p()`,
+ * …), a {@link Controller} (`pid({ rtol, atol })` or `constantSteps(dt)`), a {@link SaveAt}
+ * and an optional sensitivity method. Steps are shortened to land exactly on every save time,
+ * so saved values are solver steps (not interpolations) and the discrete adjoint is the exact
+ * gradient of what was computed.
+ *
+ * Each trajectory steps on its own: the loop attempts steps only for the trajectories still
+ * running (`rows`), so a stiff or long trajectory does not slow down the others.
+ */
+import { type Controller, type PidController, pid, rejectUnknown } from './controller.js';
+import type { VectorField } from './field.js';
+import type { Method, Stepper } from './method.js';
+
+type Arr = Float64Array;
+
+/** Where to save the solution. */
+export type SaveAt =
+  | { readonly kind: 'times'; readonly times: Float64Array | readonly Float64Array[] }
+  | { readonly kind: 'steps' }
+  | { readonly kind: 'final' };
+
+/**
+ * Save points: `saveAt.times(ts)` at the same times for every trajectory (or one array per
+ * trajectory), `saveAt.steps()` after every accepted step, `saveAt.final()` the end state.
+ *
+ * @example
+ * ```ts
+ * solve(field, y0, { t1: 2, saveat: saveAt.times(new Float64Array([0.5, 1, 2])) });
+ * ```
+ */
+export const saveAt = {
+  times(times: Float64Array | readonly Float64Array[]): SaveAt {
+    const lists = times instanceof Float64Array ? [times] : times;
+    lists.forEach((ts, b) => {
+      for (let i = 0; i < ts.length; i++) {
+        if (!Number.isFinite(ts[i])) throw new RangeError(`saveAt.times: time ${i} of list ${b} is ${ts[i]}`);
+        if (i > 0 && !(ts[i] >= ts[i - 1])) {
+          throw new RangeError(
+            `saveAt.times: times must be non-decreasing (list ${b}, index ${i}: ${ts[i - 1]} then ${ts[i]})`,
+          );
+        }
+      }
+    });
+    return { kind: 'times', times };
+  },
+  steps(): SaveAt {
+    return { kind: 'steps' };
+  },
+  final(): SaveAt {
+    return { kind: 'final' };
+  },
+};
+
+/** Why a trajectory stopped. */
+export type TrajectoryStatus = 'success' | 'maxSteps' | 'stepUnderflow' | 'nonFinite';
+
+/** A trajectory that failed: where and why. */
+export interface SolveFailure {
+  readonly trajectory: number;
+  readonly status: Exclude<TrajectoryStatus, 'success'>;
+  readonly time: number;
+  /** The first state component that became NaN or infinite, for 'nonFinite'. */
+  readonly state: number | null;
+  readonly message: string;
+}
+
+/** Thrown by `solve(…, { throwOnFailure: true })`. */
+export class SolveError extends Error {
+  constructor(readonly failures: readonly SolveFailure[]) {
+    super(failures.map((f) => f.message).join('; '));
+    this.name = 'SolveError';
+  }
+}
+
+/** Options of {@link solve}. */
+export interface SolveOptions {
+  /** The integration method (default: the one given to `solve` by the caller; required). */
+  method: Method;
+  /** Start time: one for all trajectories, or one per trajectory (default 0). */
+  t0?: number | Float64Array;
+  /** End time: one for all trajectories, or one per trajectory. */
+  t1: number | Float64Array;
+  /** Parameters [N·nParams] (default: none). */
+  params?: Float64Array;
+  /** Step-size control (default `pid()`). */
+  controller?: Controller;
+  /** Save points (default `saveAt.final()`). */
+  saveat?: SaveAt;
+  /** Most accepted plus rejected steps per trajectory (default 100 000). */
+  maxSteps?: number;
+  /** Throw a {@link SolveError} instead of reporting failures in the result. */
+  throwOnFailure?: boolean;
+  /** Keep what the discrete adjoint needs (`Solution.vjp`). */
+  recordForAdjoint?: boolean;
+}
+
+const SOLVE_KEYS = [
+  'method',
+  't0',
+  't1',
+  'params',
+  'controller',
+  'saveat',
+  'maxSteps',
+  'throwOnFailure',
+  'recordForAdjoint',
+];
+
+/** Per-trajectory record of accepted steps for the adjoint: start times, sizes, start states. */
+export interface StepRecord {
+  readonly t: number[];
+  readonly h: number[];
+  /** Start state of each step, dim values each. */
+  readonly y: number[];
+  /** For each save point, the number of steps taken before it. */
+  readonly saveStep: number[];
+}
+
+/** The result of {@link solve}. */
+export interface Solution {
+  /** Number of trajectories. */
+  readonly n: number;
+  readonly dim: number;
+  /** Saved times per trajectory. */
+  readonly ts: readonly Float64Array[];
+  /** Saved states per trajectory, [times·dim] row-major. */
+  readonly ys: readonly Float64Array[];
+  /** Final state of every trajectory, [N·dim]. */
+  readonly yFinal: Float64Array;
+  readonly status: readonly TrajectoryStatus[];
+  readonly failures: readonly SolveFailure[];
+  /** Work done, summed over trajectories. */
+  readonly stats: { nfev: number; njev: number; nlu: number; accepted: number; rejected: number };
+  /** The step records (only with `recordForAdjoint`). */
+  readonly records: readonly StepRecord[] | null;
+}
+
+/**
+ * The next step size from the PID filter (or a shrink after a rejection), with the previous
+ * error ratios kept per trajectory.
+ */
+function nextStepSize(
+  c: PidController,
+  k: number,
+  hTaken: number,
+  e: number,
+  ok: boolean,
+  prev1: Float64Array,
+  prev2: Float64Array,
+  b: number,
+  landed: boolean,
+  hPlanned: number,
+): number {
+  let factor: number;
+  if (!Number.isFinite(e)) factor = c.factorMin;
+  else if (ok) {
+    const b1 = c.pcoeff + c.icoeff + c.dcoeff;
+    const b2 = -(c.pcoeff + 2 * c.dcoeff);
+    const b3 = c.dcoeff;
+    const eSafe = Math.max(e, 1e-10);
+    factor = c.safety * eSafe ** (-b1 / k) * prev1[b] ** (-b2 / k) * prev2[b] ** (-b3 / k);
+    prev2[b] = prev1[b];
+    prev1[b] = eSafe;
+  } else factor = Math.min(0.9, c.safety * Math.max(e, 1e-10) ** (-1 / k));
+  factor = Math.min(c.factorMax, Math.max(c.factorMin, factor));
+  let hNext = Math.min(c.hMax, hTaken * factor);
+  // A step shortened to land on a save time says little about the natural step size.
+  if (ok && landed && hNext < hPlanned) hNext = Math.max(hNext, Math.min(hPlanned, c.hMax));
+  return hNext;
+}
+
+/** RMS of errᵢ/(atolᵢ + rtol·max(|yᵢ|, |ŷᵢ|)) for one row. */
+function errorNorm(c: PidController, y: Arr, yNew: Arr, err: Arr, off: number, dim: number): number {
+  let s = 0;
+  for (let i = 0; i < dim; i++) {
+    const atol = typeof c.atol === 'number' ? c.atol : c.atol[i];
+    const scale = atol + c.rtol * Math.max(Math.abs(y[off + i]), Math.abs(yNew[off + i]));
+    const r = err[off + i] / scale;
+    s += r * r;
+  }
+  return Math.sqrt(s / Math.max(dim, 1));
+}
+
+/**
+ * Integrates dy/dt = f(t, y, p) for N = y0.length / field.dim trajectories.
+ *
+ * Failures (too many steps, a step size below the minimum, NaN/±Inf) stop only the failing
+ * trajectory; they are reported in `status` and `failures` with the time, the trajectory and
+ * the state component, or thrown with `throwOnFailure`.
+ *
+ * @example
+ * ```ts
+ * const sol = solve(field, y0, { method: dopri5(), t1: 10, controller: pid({ rtol: 1e-8 }) });
+ * sol.yFinal;
+ * ```
+ */
+export function solve(field: VectorField, y0: Float64Array, options: SolveOptions): Solution {
+  rejectUnknown('solve', options, SOLVE_KEYS);
+  const D = field.dim;
+  const P = field.nParams;
+  if (D <= 0 || y0.length % D !== 0) {
+    throw new RangeError(`solve: y0 has ${y0.length} values, not a multiple of the state size ${D}`);
+  }
+  const N = y0.length / D;
+  const params = options.params ?? new Float64Array(0);
+  if (params.length !== N * P) {
+    throw new RangeError(
+      `solve: params has ${params.length} values; ${N} trajectories × ${P} parameters = ${N * P}`,
+    );
+  }
+  const perRow = (v: number | Float64Array, what: string): Float64Array => {
+    if (typeof v === 'number') return new Float64Array(N).fill(v);
+    if (v.length !== N) throw new RangeError(`solve: ${what} has ${v.length} values for ${N} trajectories`);
+    return v;
+  };
+  const t0 = perRow(options.t0 ?? 0, 't0');
+  const t1 = perRow(options.t1, 't1');
+  for (let b = 0; b < N; b++) {
+    if (!(Number.isFinite(t0[b]) && Number.isFinite(t1[b]) && t1[b] >= t0[b])) {
+      throw new RangeError(`solve: trajectory ${b} has t0 = ${t0[b]}, t1 = ${t1[b]}; need finite t0 ≤ t1`);
+    }
+  }
+  const method = options.method;
+  if (method.stiff && field.jac === undefined) {
+    throw new TypeError(`solve: ${method.name} needs the Jacobian, but the vector field has no jac`);
+  }
+  const controller = options.controller ?? pid();
+  if (controller.kind === 'pid' && method.embeddedOrder === 0) {
+    throw new TypeError(`solve: ${method.name} has no error estimate; use controller: constantSteps(dt)`);
+  }
+  if (controller.kind === 'pid' && typeof controller.atol !== 'number' && controller.atol.length !== D) {
+    throw new RangeError(`solve: atol has ${controller.atol.length} values for ${D} states`);
+  }
+  const saveat = options.saveat ?? saveAt.final();
+  const maxSteps = options.maxSteps ?? 100_000;
+  const saveTimes: Float64Array[] =
+    saveat.kind === 'times'
+      ? saveat.times instanceof Float64Array
+        ? Array.from({ length: N }, () => saveat.times as Float64Array)
+        : (saveat.times as readonly Float64Array[]).slice()
+      : [];
+  if (saveat.kind === 'times') {
+    if (saveTimes.length !== N)
+      throw new RangeError(`solve: ${saveTimes.length} save-time lists for ${N} trajectories`);
+    saveTimes.forEach((ts, b) => {
+      if (ts.length > 0 && (ts[0] < t0[b] || ts[ts.length - 1] > t1[b])) {
+        throw new RangeError(
+          `solve: save times of trajectory ${b} must lie in [t0, t1] = [${t0[b]}, ${t1[b]}]`,
+        );
+      }
+    });
+  }
+
+  const stepper: Stepper = method.create(field, N);
+  const t = Float64Array.from(t0);
+  const y = Float64Array.from(y0);
+  const h = new Float64Array(N);
+  const yNew = new Float64Array(N * D);
+  const err = new Float64Array(N * D);
+  const errPrev1 = new Float64Array(N).fill(1);
+  const errPrev2 = new Float64Array(N).fill(1);
+  const steps = new Int32Array(N);
+  const status: TrajectoryStatus[] = new Array<TrajectoryStatus>(N).fill('success');
+  const failures: SolveFailure[] = [];
+  const nextSave = new Int32Array(N);
+  const outTs: number[][] = Array.from({ length: N }, () => []);
+  const outYs: number[][] = Array.from({ length: N }, () => []);
+  const records: StepRecord[] | null = options.recordForAdjoint
+    ? Array.from({ length: N }, () => ({ t: [], h: [], y: [], saveStep: [] }))
+    : null;
+  let accepted = 0;
+  let rejected = 0;
+
+  const save = (b: number) => {
+    outTs[b].push(t[b]);
+    for (let i = 0; i < D; i++) outYs[b].push(y[b * D + i]);
+    if (records !== null) records[b].saveStep.push(records[b].t.length);
+  };
+  const nextStop = (b: number): number => {
+    const ts = saveTimes[b];
+    return ts !== undefined && nextSave[b] < ts.length ? ts[nextSave[b]] : t1[b];
+  };
+  /** Saves every save time equal to the current time. */
+  const saveDue = (b: number) => {
+    const ts = saveTimes[b];
+    if (ts === undefined) return;
+    while (nextSave[b] < ts.length && ts[nextSave[b]] === t[b]) {
+      save(b);
+      nextSave[b]++;
+    }
+  };
+  const fail = (b: number, s: Exclude<TrajectoryStatus, 'success'>, state: number | null, why: string) => {
+    status[b] = s;
+    failures.push({
+      trajectory: b,
+      status: s,
+      time: t[b],
+      state,
+      message: `trajectory ${b} at t = ${t[b]}: ${why}`,
+    });
+  };
+
+  // Initial saves and step sizes.
+  let active: number[] = [];
+  for (let b = 0; b < N; b++) {
+    saveDue(b);
+    if (t[b] < t1[b]) active.push(b);
+    else if (saveat.kind === 'steps') save(b);
+  }
+  if (saveat.kind === 'steps') for (const b of active) save(b);
+  if (controller.kind === 'constant') h.fill(controller.dt);
+  else initialSteps(field, method, controller, t, y, params, t1, h, active);
+
+  const rowsBuf = new Int32Array(N);
+  const hTry = new Float64Array(N);
+  const landing = new Uint8Array(N);
+  const acceptedBuf = new Int32Array(N);
+  const k = Math.min(method.order, Math.max(method.embeddedOrder, 1)) + 1;
+  while (active.length > 0) {
+    const n = active.length;
+    for (let q = 0; q < n; q++) {
+      const b = active[q];
+      rowsBuf[q] = b;
+      const stop = nextStop(b);
+      const remaining = stop - t[b];
+      // Land exactly on the next stop rather than leave a sliver of a step.
+      if (h[b] >= remaining || remaining - h[b] <= 1e-10 * Math.max(Math.abs(stop), remaining)) {
+        hTry[b] = remaining;
+        landing[b] = 1;
+      } else {
+        hTry[b] = h[b];
+        landing[b] = 0;
+      }
+    }
+    stepper.attempt(t, y, params, hTry, yNew, err, n, rowsBuf.subarray(0, n));
+    let nAccepted = 0;
+    const next: number[] = [];
+    for (let q = 0; q < n; q++) {
+      const b = active[q];
+      steps[b]++;
+      let bad = -1;
+      for (let i = 0; i < D; i++) {
+        if (!Number.isFinite(yNew[b * D + i])) {
+          bad = i;
+          break;
+        }
+      }
+      let ok: boolean;
+      if (controller.kind === 'constant') {
+        ok = bad < 0;
+        if (!ok) {
+          fail(
+            b,
+            'nonFinite',
+            bad,
+            `state ${bad} became ${yNew[b * D + bad]} (constant steps of ${hTry[b]})`,
+          );
+          continue;
+        }
+      } else {
+        const e = bad < 0 ? errorNorm(controller, y, yNew, err, b * D, D) : Number.POSITIVE_INFINITY;
+        ok = e <= 1;
+        h[b] = nextStepSize(controller, k, hTry[b], e, ok, errPrev1, errPrev2, b, landing[b] === 1, h[b]);
+        if (!ok && (h[b] < controller.hMin || h[b] <= 4 * Number.EPSILON * Math.max(Math.abs(t[b]), 1))) {
+          if (bad >= 0)
+            fail(b, 'nonFinite', bad, `state ${bad} became ${yNew[b * D + bad]} even with step ${hTry[b]}`);
+          else
+            fail(b, 'stepUnderflow', null, `step size ${h[b]} fell below the minimum (error estimate ${e})`);
+          continue;
+        }
+      }
+      if (ok) {
+        acceptedBuf[nAccepted++] = b;
+        accepted++;
+      } else rejected++;
+      next.push(b);
+    }
+    stepper.accept(nAccepted, acceptedBuf.subarray(0, nAccepted));
+    for (let q = 0; q < nAccepted; q++) {
+      const b = acceptedBuf[q];
+      if (records !== null) {
+        const r = records[b];
+        r.t.push(t[b]);
+        r.h.push(hTry[b]);
+        for (let i = 0; i < D; i++) r.y.push(y[b * D + i]);
+      }
+      t[b] = landing[b] ? nextStop(b) : t[b] + hTry[b];
+      for (let i = 0; i < D; i++) y[b * D + i] = yNew[b * D + i];
+      if (saveat.kind === 'steps') save(b);
+      else saveDue(b);
+    }
+    active = [];
+    for (const b of next) {
+      if (t[b] >= t1[b]) continue;
+      if (steps[b] >= maxSteps) {
+        fail(
+          b,
+          'maxSteps',
+          null,
+          `reached the maximum of ${maxSteps} steps; raise maxSteps or loosen the tolerances`,
+        );
+        continue;
+      }
+      active.push(b);
+    }
+  }
+  if (saveat.kind === 'final') for (let b = 0; b < N; b++) save(b);
+  if (failures.length > 0 && options.throwOnFailure) throw new SolveError(failures);
+  const c = stepper.counters;
+  return {
+    n: N,
+    dim: D,
+    ts: outTs.map((a) => Float64Array.from(a)),
+    ys: outYs.map((a) => Float64Array.from(a)),
+    yFinal: y,
+    status,
+    failures,
+    stats: { nfev: c.nfev, njev: c.njev, nlu: c.nlu, accepted, rejected },
+    records,
+  };
+}
+
+/**
+ * Initial step sizes for the listed trajectories by Hairer, Nørsett & Wanner's algorithm
+ * (Solving ODEs I, II.4): h₀ = 0.01·‖y₀‖/‖f₀‖, an explicit Euler probe for the second
+ * derivative, h = min(100·h₀, (0.01/max(‖f₀‖, ‖f′‖))^(1/(order+1))), in the weighted norm.
+ */
+function initialSteps(
+  field: VectorField,
+  method: Method,
+  c: PidController,
+  t: Arr,
+  y: Arr,
+  p: Arr,
+  t1: Arr,
+  h: Arr,
+  active: readonly number[],
+): void {
+  const n = active.length;
+  if (n === 0) return;
+  const D = field.dim;
+  if (c.h0 !== null) {
+    for (const b of active) h[b] = Math.min(c.h0, t1[b] - t[b]);
+    return;
+  }
+  const rows = Int32Array.from(active);
+  const N = t.length;
+  const f0 = new Float64Array(N * D);
+  field.f(t, y, p, f0, n, rows);
+  const scale = (b: number, i: number) =>
+    (typeof c.atol === 'number' ? c.atol : c.atol[i]) + c.rtol * Math.abs(y[b * D + i]);
+  const norm = (v: Arr, b: number) => {
+    let s = 0;
+    for (let i = 0; i < D; i++) {
+      const r = v[b * D + i] / scale(b, i);
+      s += r * r;
+    }
+    return Math.sqrt(s / D);
+  };
+  const h0 = new Float64Array(N);
+  const y1 = Float64Array.from(y);
+  const tt = Float64Array.from(t);
+  for (const b of active) {
+    const d0 = norm(y, b);
+    const d1 = norm(f0, b);
+    h0[b] = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * (d0 / d1);
+    h0[b] = Math.min(h0[b], t1[b] - t[b]);
+    for (let i = 0; i < D; i++) y1[b * D + i] = y[b * D + i] + h0[b] * f0[b * D + i];
+    tt[b] = t[b] + h0[b];
+  }
+  const f1 = new Float64Array(N * D);
+  field.f(tt, y1, p, f1, n, rows);
+  for (const b of active) {
+    let s = 0;
+    for (let i = 0; i < D; i++) {
+      const r = (f1[b * D + i] - f0[b * D + i]) / scale(b, i);
+      s += r * r;
+    }
+    const d2 = Math.sqrt(s / D) / h0[b];
+    const d1 = norm(f0, b);
+    const m = Math.max(d1, d2);
+    const h1 = m <= 1e-15 ? Math.max(1e-6, h0[b] * 1e-3) : (0.01 / m) ** (1 / (method.order + 1));
+    const hh = Math.min(100 * h0[b], h1, c.hMax, t1[b] - t[b]);
+    h[b] = Number.isFinite(hh) && hh > 0 ? hh : 1e-6;
+  }
+}
