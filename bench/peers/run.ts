@@ -45,6 +45,13 @@ const peers: readonly Peer[] = [
     command: (ids) => [python, [join(here, 'torch_rhs.py'), ...ids]],
     install: 'apt-get install -y python3-torch',
   },
+  {
+    name: 'pytorch',
+    workloads: ['w2_mech_fit_step'],
+    available: () => pythonHas('torch'),
+    command: (ids) => [python, [join(here, 'torch_fit.py'), ...ids]],
+    install: 'apt-get install -y python3-torch',
+  },
 ];
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Workload } from '../harness.js';
+import { w2MechFitStep } from './fit.js';
 import { matmul25x64x64, matmul64, matmul256 } from './matmul.js';
 import { mlpFwdBwd } from './mlp.js';
 import { rhsVjpPendulum, rhsVjpUva } from './rhs.js';
@@ -11,4 +12,5 @@ export const workloads: readonly Workload[] = [
   mlpFwdBwd,
   rhsVjpPendulum,
   rhsVjpUva,
+  w2MechFitStep,
 ];
