@@ -170,6 +170,8 @@ class EsdirkStepper implements Stepper {
   private readonly lin: Linearization;
   private readonly D: number;
   private readonly s: number;
+  /** Stage times cᵢ = Σⱼ aᵢⱼ. */
+  private readonly c: number[];
   /** Zᵢ = h·kᵢ, s × [N·dim]. */
   private readonly Z: Arr[];
   private readonly base: Arr;
@@ -206,6 +208,7 @@ class EsdirkStepper implements Stepper {
     const D = field.dim;
     this.D = D;
     this.s = tab.a.length;
+    this.c = tab.a.map((row) => row.reduce((x, v) => x + v, 0));
     this.lin = new Linearization(field, n, this.counters);
     this.Z = Array.from({ length: this.s }, () => new Float64Array(n * D));
     const vec = () => new Float64Array(n * D);
@@ -287,7 +290,7 @@ class EsdirkStepper implements Stepper {
     const pred = tab.predictor[i];
     const Zi = Z[i];
     const y0 = lin.y0;
-    const c = ai.reduce((x, v) => x + v, 0);
+    const c = this.c[i];
     for (let q = 0; q < nLive; q++) {
       const b = this.live[q];
       this.tStage[b] = t[b] + c * h[b];

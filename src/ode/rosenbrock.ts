@@ -7,9 +7,11 @@
  *   W·kᵢ = f(t₀ + cᵢh, y₀ + Σ_{j<i} aᵢⱼkⱼ) + dᵢ·h·∂f/∂t(t₀, y₀) + Σ_{j<i} (Cᵢⱼ/h)·kⱼ,
  *   y₁ = y₀ + Σ mᵢkᵢ,   error estimate y₁ − ŷ₁ = Σ eᵢkᵢ.
  *
- * Linear systems replace Newton iterations: no convergence test, exactly s evaluations of f
- * and one Jacobian and one LU per step. The price is that J must be exact (accurate to the
- * method's order), which the compiled models provide symbolically.
+ * Linear systems replace Newton iterations: no convergence test, s evaluations of f (two more
+ * for ∂f/∂t, below), one Jacobian and one LU per step; a retry of a rejected step from the same
+ * point reuses f(t₀, y₀) and J. The price is that J must be exact (accurate to the method's
+ * order), which the compiled models provide symbolically. Memory: two dim×dim matrices (J and
+ * its LU) and s + 8 vectors per trajectory.
  *
  * ∂f/∂t: a model depends on t through its time-varying inputs, and the vector field has no
  * time derivative, so it is computed by a one-sided second-order difference,
@@ -432,14 +434,15 @@ class RosenbrockStepper implements Stepper {
         this.denseY0[x] = lin.y0[x];
         this.denseY1[x] = this.y1[x];
       }
-      tab.H.forEach((Hr, r) => {
+      for (let r = 0; r < tab.H.length; r++) {
+        const Hr = tab.H[r];
         const K = this.denseK[r];
         for (let x = b * D; x < (b + 1) * D; x++) {
           let v = 0;
           for (let j = 0; j < s; j++) v += Hr[j] * k[j][x];
           K[x] = v;
         }
-      });
+      }
       // The next step starts at a new point: nothing of this one is reused.
       lin.forget(b);
     }
