@@ -151,49 +151,10 @@ export class ButcherTableau {
     }
     const a = spec.a.map((row, i) => lowerRow(row, i, s, `a[${i}]`, where));
     checkOrder(spec.order, 'order', where);
-
-    const hasEmbedded = spec.bHat !== undefined || spec.errorWeights !== undefined;
-    const embeddedOrder = spec.embeddedOrder ?? 0;
-    let bHat: number[] | null = null;
-    let errorWeights: number[] | null = null;
-    if (hasEmbedded) {
-      checkOrder(embeddedOrder, 'embeddedOrder', where);
-      if (spec.bHat !== undefined) checkVector(spec.bHat, 'bHat', s, where);
-      if (spec.errorWeights !== undefined) checkVector(spec.errorWeights, 'errorWeights', s, where);
-      bHat = spec.bHat !== undefined ? spec.bHat.slice() : spec.b.map((bi, i) => bi - spec.errorWeights![i]);
-      errorWeights =
-        spec.errorWeights !== undefined ? spec.errorWeights.slice() : spec.b.map((bi, i) => bi - bHat![i]);
-      if (spec.bHat !== undefined && spec.errorWeights !== undefined) {
-        for (let i = 0; i < s; i++) {
-          const want = spec.b[i] - spec.bHat[i];
-          if (!close(errorWeights[i], want, Math.abs(spec.b[i]) + Math.abs(spec.bHat[i]))) {
-            throw new RangeError(
-              `${where}: errorWeights[${i}] = ${errorWeights[i]} but b[${i}] − bHat[${i}] = ${want}; ` +
-                'error weights are e = b − b̂ (give one of them, or fix the sign)',
-            );
-          }
-        }
-      }
-    } else if (embeddedOrder !== 0) {
-      throw new RangeError(
-        `${where}: embeddedOrder ${embeddedOrder} without embedded weights; give bHat or errorWeights, or omit embeddedOrder`,
-      );
-    }
-
-    // Rows of a sum to c.
-    for (let i = 0; i < s; i++) {
-      let sum = 0;
-      let mag = Math.abs(spec.c[i]);
-      for (const v of a[i]) {
-        sum += v;
-        mag += Math.abs(v);
-      }
-      if (!close(sum, spec.c[i], mag)) {
-        throw new RangeError(
-          `${where}: row ${i} of a sums to ${sum} but c[${i}] = ${spec.c[i]}; the nodes must be the row sums (cᵢ = Σⱼ aᵢⱼ)`,
-        );
-      }
-    }
+    const { bHat, errorWeights, embeddedOrder } = embeddedWeights(spec, where);
+    a.forEach((row, i) => {
+      checkRowSum(row, spec.c[i], `row ${i} of a`, `c[${i}]`, where);
+    });
     const sumB = sumOf(spec.b);
     if (!close(sumB, 1, sumAbs(spec.b))) {
       throw new RangeError(`${where}: the weights b sum to ${sumB}, not 1 (the method is not consistent)`);
@@ -206,46 +167,14 @@ export class ButcherTableau {
         );
       }
     }
-
     const fsal = spec.fsal ?? false;
-    if (fsal) {
-      const last = a[s - 1];
-      if (s < 2 || spec.c[s - 1] !== 1 || spec.b[s - 1] !== 0 || last.some((v, j) => v !== spec.b[j])) {
-        throw new RangeError(
-          `${where}: fsal needs the last stage to be f(t + h, y₁): c[${s - 1}] = 1, the last row of a equal to b ` +
-            `and b[${s - 1}] = 0 exactly; set fsal: false or fix the last row`,
-        );
-      }
-    }
-
+    if (fsal) checkFsal(spec, a[s - 1], where);
     const interpolant = buildInterpolant(spec, where);
-
-    // Rooted-tree order conditions on the tableau extended by the extra stages.
-    const extra = interpolant.extraStages;
-    const S = s + extra.length;
-    const allC = spec.c.slice().concat(extra.map((e) => e.c));
-    const allA = a.concat(extra.map((e) => e.a.slice()));
-    const need = Math.min(MAX_CHECKED_ORDER, Math.max(spec.order, embeddedOrder, interpolant.order));
-    const phi = elementaryWeights(allA, S, need);
-    checkConditions(pad(spec.b, S), phi, Math.min(spec.order, MAX_CHECKED_ORDER), 'b', where);
-    if (bHat !== null)
-      checkConditions(pad(bHat, S), phi, Math.min(embeddedOrder, MAX_CHECKED_ORDER), 'b̂', where);
-    const K = interpolant.weights[0].length;
-    for (let k = 1; k <= K; k++) {
-      const column = interpolant.weights.map((row) => row[k - 1]);
-      checkConditions(
-        column,
-        phi,
-        Math.min(interpolant.order, MAX_CHECKED_ORDER),
-        `θ^${k} of b(θ)`,
-        where,
-        k,
-      );
-    }
+    checkOrderConditions(spec, a, bHat, embeddedOrder, interpolant, where);
 
     this.name = name;
     this.stages = s;
-    this.c = Object.freeze(allC.slice(0, s));
+    this.c = Object.freeze(spec.c.slice());
     this.a = Object.freeze(a.map((row) => Object.freeze(row)));
     this.b = Object.freeze(spec.b.slice());
     this.bHat = bHat === null ? null : Object.freeze(bHat);
@@ -271,6 +200,92 @@ function checkVector(v: readonly number[], what: string, s: number, where: strin
 function checkOrder(order: number, what: string, where: string): void {
   if (!Number.isInteger(order) || order < 1) {
     throw new RangeError(`${where}: ${what} ${order} must be a positive integer`);
+  }
+}
+
+/** The embedded weights b̂ and e = b − b̂ from whichever the spec gives (checked against each other). */
+function embeddedWeights(
+  spec: ButcherTableauSpec,
+  where: string,
+): { bHat: number[] | null; errorWeights: number[] | null; embeddedOrder: number } {
+  const embeddedOrder = spec.embeddedOrder ?? 0;
+  const { b, bHat: givenHat, errorWeights: givenE } = spec;
+  if (givenHat === undefined && givenE === undefined) {
+    if (embeddedOrder !== 0) {
+      throw new RangeError(
+        `${where}: embeddedOrder ${embeddedOrder} without embedded weights; give bHat or errorWeights, or omit embeddedOrder`,
+      );
+    }
+    return { bHat: null, errorWeights: null, embeddedOrder: 0 };
+  }
+  checkOrder(embeddedOrder, 'embeddedOrder', where);
+  if (givenHat !== undefined) checkVector(givenHat, 'bHat', b.length, where);
+  if (givenE !== undefined) checkVector(givenE, 'errorWeights', b.length, where);
+  const bHat = givenHat !== undefined ? givenHat.slice() : b.map((bi, i) => bi - givenE![i]);
+  const errorWeights = givenE !== undefined ? givenE.slice() : b.map((bi, i) => bi - bHat[i]);
+  if (givenHat !== undefined && givenE !== undefined) {
+    b.forEach((bi, i) => {
+      const want = bi - givenHat[i];
+      if (!close(errorWeights[i], want, Math.abs(bi) + Math.abs(givenHat[i]))) {
+        throw new RangeError(
+          `${where}: errorWeights[${i}] = ${errorWeights[i]} but b[${i}] − bHat[${i}] = ${want}; ` +
+            'error weights are e = b − b̂ (give one of them, or fix the sign)',
+        );
+      }
+    });
+  }
+  return { bHat, errorWeights, embeddedOrder };
+}
+
+/** A stage's node is the sum of its row of a. */
+function checkRowSum(row: readonly number[], c: number, what: string, node: string, where: string): void {
+  let sum = 0;
+  let mag = Math.abs(c);
+  for (const v of row) {
+    sum += v;
+    mag += Math.abs(v);
+  }
+  if (!close(sum, c, mag)) {
+    throw new RangeError(
+      `${where}: ${what} sums to ${sum} but ${node} = ${c}; the nodes must be the row sums (cᵢ = Σⱼ aᵢⱼ)`,
+    );
+  }
+}
+
+/** First same as last: the last stage is evaluated at (t + h, y₁), so y₁ is its input. */
+function checkFsal(spec: ButcherTableauSpec, last: readonly number[], where: string): void {
+  const s = spec.b.length;
+  if (s < 2 || spec.c[s - 1] !== 1 || spec.b[s - 1] !== 0 || last.some((v, j) => v !== spec.b[j])) {
+    throw new RangeError(
+      `${where}: fsal needs the last stage to be f(t + h, y₁): c[${s - 1}] = 1, the last row of a equal to b ` +
+        `and b[${s - 1}] = 0 exactly; set fsal: false or fix the last row`,
+    );
+  }
+}
+
+/**
+ * The rooted-tree conditions of b (to `order`), of b̂ (to `embeddedOrder`) and, coefficient by
+ * coefficient in θ, of the dense output (to its order), on the tableau extended by the extra stages.
+ */
+function checkOrderConditions(
+  spec: ButcherTableauSpec,
+  a: readonly (readonly number[])[],
+  bHat: readonly number[] | null,
+  embeddedOrder: number,
+  interpolant: Interpolant,
+  where: string,
+): void {
+  const extra = interpolant.extraStages;
+  const S = a.length + extra.length;
+  const allA = [...a, ...extra.map((e) => e.a)];
+  const capped = (order: number) => Math.min(order, MAX_CHECKED_ORDER);
+  const phi = elementaryWeights(allA, S, capped(Math.max(spec.order, embeddedOrder, interpolant.order)));
+  checkConditions(pad(spec.b, S), phi, capped(spec.order), 'b', where);
+  if (bHat !== null) checkConditions(pad(bHat, S), phi, capped(embeddedOrder), 'b̂', where);
+  const K = interpolant.weights[0].length;
+  for (let k = 1; k <= K; k++) {
+    const column = interpolant.weights.map((row) => row[k - 1]);
+    checkConditions(column, phi, capped(interpolant.order), `θ^${k} of b(θ)`, where, k);
   }
 }
 
@@ -320,17 +335,7 @@ function buildInterpolant(spec: ButcherTableauSpec, where: string): Interpolant 
     if (!Number.isFinite(e.c))
       throw new RangeError(`${where}: ${what}.c is ${e.c}; coefficients must be finite`);
     const row = lowerRow(e.a, i, i, `${what}.a`, where);
-    let sum = 0;
-    let mag = Math.abs(e.c);
-    for (const v of row) {
-      sum += v;
-      mag += Math.abs(v);
-    }
-    if (!close(sum, e.c, mag)) {
-      throw new RangeError(
-        `${where}: ${what}.a sums to ${sum} but its c = ${e.c}; the node must be the row sum`,
-      );
-    }
+    checkRowSum(row, e.c, `${what}.a`, `${what}.c`, where);
     return Object.freeze({ c: e.c, a: Object.freeze(row) });
   });
   const S = s + extraStages.length;

@@ -257,7 +257,9 @@ describe('corrupted copies fail with a clear message', () => {
   it('an extra stage whose row does not sum to its node', () => {
     const s = specOf(vern7Tableau);
     s.interpolant!.extraStages[2].c = 0.126;
-    expect(() => build(s)).toThrow(/interpolant.extraStages\[2\].a sums to .* but its c = 0.126/);
+    expect(() => build(s)).toThrow(
+      /interpolant.extraStages\[2\].a sums to .* but interpolant.extraStages\[2\].c = 0.126/,
+    );
   });
 
   it('shapes, non-finite values, names, orders', () => {
