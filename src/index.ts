@@ -155,6 +155,49 @@ export {
   type ZooName,
   zoo,
 } from './models/index.js';
+export { type AdjointGradients, discreteAdjoint } from './ode/adjoint.js';
+export {
+  type ConstantStepController,
+  type Controller,
+  constantSteps,
+  type PidController,
+  type PidOptions,
+  pid,
+} from './ode/controller.js';
+export { type EsdirkOptions, kvaerno5 } from './ode/esdirk.js';
+export { type ExplicitRungeKutta, explicitRungeKutta } from './ode/explicitRk.js';
+
+// ODE solvers
+export type { VectorField } from './ode/field.js';
+export type { ExplicitCoefficients, Method, StepCounters, Stepper } from './ode/method.js';
+export { bosh3 } from './ode/methods/bosh3.js';
+export { dopri5 } from './ode/methods/dopri5.js';
+export { euler } from './ode/methods/euler.js';
+export { heun } from './ode/methods/heun.js';
+export { midpoint } from './ode/methods/midpoint.js';
+export { rk4 } from './ode/methods/rk4.js';
+export { tsit5 } from './ode/methods/tsit5.js';
+export { vern7 } from './ode/methods/vern7.js';
+export { type InputFunction, type ModelFieldOptions, modelField } from './ode/modelField.js';
+export { type RosenbrockOptions, rodas4, rodas5p } from './ode/rosenbrock.js';
+export {
+  type SaveAt,
+  type Solution,
+  SolveError,
+  type SolveFailure,
+  type SolveOptions,
+  type StepRecord,
+  saveAt,
+  solve,
+  type TrajectoryStatus,
+} from './ode/solve.js';
+export {
+  ButcherTableau,
+  type ButcherTableauSpec,
+  type ExtraStage,
+  type Interpolant,
+  type InterpolantSpec,
+} from './ode/tableau.js';
 export type { PadMode } from './tensor/layout.js';
 // Tensors: values, shapes and non-differentiable kernels
 export { fromNested, NDArray, type NestedNumbers } from './tensor/ndarray.js';
