@@ -3,6 +3,7 @@ import { w2MechFitStep } from './fit.js';
 import { matmul25x64x64, matmul64, matmul256 } from './matmul.js';
 import { mlpFwdBwd } from './mlp.js';
 import { rhsVjpPendulum, rhsVjpUva } from './rhs.js';
+import { stiffHires, stiffRober } from './stiff.js';
 
 /** Every benchmark workload, in the order `npm run bench` runs them. */
 export const workloads: readonly Workload[] = [
@@ -13,4 +14,6 @@ export const workloads: readonly Workload[] = [
   rhsVjpPendulum,
   rhsVjpUva,
   w2MechFitStep,
+  stiffRober,
+  stiffHires,
 ];
