@@ -187,7 +187,11 @@ describe('discrete adjoint', () => {
     const loss = (y: Float64Array, p: Float64Array) => {
       const s = solve(field, y, { ...opts, params: p });
       let total = 0;
-      for (let b = 0; b < N; b++) s.ys[b].forEach((v, j) => (total += weight(b, j) * v));
+      for (let b = 0; b < N; b++) {
+        s.ys[b].forEach((v, j) => {
+          total += weight(b, j) * v;
+        });
+      }
       return total;
     };
     const sol = solve(field, y0, { ...opts, recordForAdjoint: true });
