@@ -14,12 +14,14 @@ import type { VectorField } from './field.js';
 import type { Method } from './method.js';
 import type { Solution } from './solve.js';
 
-/** Gradients of a scalar loss with respect to the initial states and the parameters. */
+/** Gradients of a scalar loss with respect to the initial states, parameters and doses. */
 export interface AdjointGradients {
   /** ∂L/∂y0, [N·dim]. */
   readonly y0: Float64Array;
   /** ∂L/∂p, [N·nParams]. */
   readonly params: Float64Array;
+  /** ∂L/∂amount of each bolus, in the order of the solve's `doses` (0 for infusions). */
+  readonly doses: Float64Array;
 }
 
 /**
@@ -80,7 +82,19 @@ export function discreteAdjoint(
       for (let i = 0; i < D; i++) lambda[b * D + i] += savedBar[b][j * D + i];
     }
   };
-  for (let b = 0; b < N; b++) addSaves(b, nSteps[b]);
+  const doseBar = new Float64Array(solution.doses.length);
+  // Bolus amounts: y⁺ = y⁻ + a·e_state, so ∂L/∂a = λ⁺[state] (λ just after the dose).
+  const doseStates = solution.doses.map((d) => d.state);
+  const addDoses = (b: number, step: number) => {
+    const r = records[b];
+    for (let j = 0; j < r.doseStep.length; j++) {
+      if (r.doseStep[j] === step) doseBar[r.doseIndex[j]] += lambda[b * D + doseStates[r.doseIndex[j]]];
+    }
+  };
+  for (let b = 0; b < N; b++) {
+    addDoses(b, nSteps[b]);
+    addSaves(b, nSteps[b]);
+  }
 
   const T = new Float64Array(N);
   const Ts = new Float64Array(N);
@@ -118,7 +132,16 @@ export function discreteAdjoint(
           stageY[i][b * D + d] = v;
         }
       }
-      if (live[i]) field.f(Ts, stageY[i], params, K[i], n, rs);
+      if (!live[i]) continue;
+      field.f(Ts, stageY[i], params, K[i], n, rs);
+      // Infusions add their (recorded) rates to f during the step.
+      for (let q = 0; q < n; q++) {
+        const b = rs[q];
+        const r = records[b];
+        if (r.rates.length === 0) continue;
+        const m = nSteps[b] - 1 - back;
+        for (let d = 0; d < D; d++) K[i][b * D + d] += r.rates[m * D + d];
+      }
     }
     // Reverse through the stages.
     for (let i = 0; i < s; i++) {
@@ -143,7 +166,10 @@ export function discreteAdjoint(
         }
       }
     }
-    for (let q = 0; q < n; q++) addSaves(rs[q], nSteps[rs[q]] - 1 - back);
+    for (let q = 0; q < n; q++) {
+      addDoses(rs[q], nSteps[rs[q]] - 1 - back);
+      addSaves(rs[q], nSteps[rs[q]] - 1 - back);
+    }
   }
-  return { y0: lambda, params: pBar };
+  return { y0: lambda, params: pBar, doses: doseBar };
 }

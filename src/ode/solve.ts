@@ -55,6 +55,27 @@ export const saveAt = {
   },
 };
 
+/**
+ * A dose given to one trajectory: a bolus adds `amount` to a state at `time`; an infusion adds
+ * `rate` to the state's derivative over [time, time + duration).
+ */
+export type Dose =
+  | {
+      readonly kind: 'bolus';
+      readonly trajectory: number;
+      readonly time: number;
+      readonly state: number;
+      readonly amount: number;
+    }
+  | {
+      readonly kind: 'infusion';
+      readonly trajectory: number;
+      readonly time: number;
+      readonly state: number;
+      readonly rate: number;
+      readonly duration: number;
+    };
+
 /** Why a trajectory stopped. */
 export type TrajectoryStatus = 'success' | 'maxSteps' | 'stepUnderflow' | 'nonFinite';
 
@@ -96,6 +117,11 @@ export interface SolveOptions {
   throwOnFailure?: boolean;
   /** Keep what the discrete adjoint needs (`Solution.vjp`). */
   recordForAdjoint?: boolean;
+  /**
+   * Bolus doses and infusions. Their times are discontinuities: steps land on them and the
+   * method restarts there. A save at a bolus time sees the state before the dose.
+   */
+  doses?: readonly Dose[];
 }
 
 const SOLVE_KEYS = [
@@ -108,6 +134,7 @@ const SOLVE_KEYS = [
   'maxSteps',
   'throwOnFailure',
   'recordForAdjoint',
+  'doses',
 ];
 
 /** Per-trajectory record of accepted steps for the adjoint: start times, sizes, start states. */
@@ -118,6 +145,11 @@ export interface StepRecord {
   readonly y: number[];
   /** For each save point, the number of steps taken before it. */
   readonly saveStep: number[];
+  /** Boluses applied: the number of steps taken before each, and its index in `doses`. */
+  readonly doseStep: number[];
+  readonly doseIndex: number[];
+  /** Infusion rates added to f during each step, dim values each (empty without infusions). */
+  readonly rates: number[];
 }
 
 /** The result of {@link solve}. */
@@ -137,6 +169,8 @@ export interface Solution {
   readonly stats: { nfev: number; njev: number; nlu: number; accepted: number; rejected: number };
   /** The step records (only with `recordForAdjoint`). */
   readonly records: readonly StepRecord[] | null;
+  /** The doses given (as passed in `options.doses`). */
+  readonly doses: readonly Dose[];
 }
 
 /**
@@ -255,7 +289,42 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     });
   }
 
-  const stepper: Stepper = method.create(field, N);
+  // Doses: per trajectory, the sorted times at which something changes (bolus, infusion start
+  // or end), as stops; infusions enter through a wrapper that adds each row's current rates.
+  const doses = options.doses ?? [];
+  const events: { time: number; dose: number; kind: 'bolus' | 'start' | 'end' }[][] = Array.from(
+    { length: N },
+    () => [],
+  );
+  doses.forEach((d, i) => {
+    const where = `solve: dose ${i}`;
+    if (!Number.isInteger(d.trajectory) || d.trajectory < 0 || d.trajectory >= N) {
+      throw new RangeError(`${where} is for trajectory ${d.trajectory}, but there are ${N}`);
+    }
+    if (!Number.isInteger(d.state) || d.state < 0 || d.state >= D) {
+      throw new RangeError(`${where} targets state ${d.state}, but the state has ${D} components`);
+    }
+    if (!Number.isFinite(d.time) || d.time < t0[d.trajectory] || d.time > t1[d.trajectory]) {
+      throw new RangeError(`${where} at t = ${d.time} lies outside [t0, t1] of trajectory ${d.trajectory}`);
+    }
+    if (d.kind === 'bolus') {
+      if (!Number.isFinite(d.amount)) throw new RangeError(`${where}: amount ${d.amount} is not finite`);
+      events[d.trajectory].push({ time: d.time, dose: i, kind: 'bolus' });
+    } else {
+      if (!Number.isFinite(d.rate) || !(d.duration > 0)) {
+        throw new RangeError(`${where}: an infusion needs a finite rate and a positive duration`);
+      }
+      events[d.trajectory].push({ time: d.time, dose: i, kind: 'start' });
+      events[d.trajectory].push({ time: d.time + d.duration, dose: i, kind: 'end' });
+    }
+  });
+  for (const list of events) list.sort((a, b) => a.time - b.time);
+  const nextEvent = new Int32Array(N);
+  const rates = new Float64Array(N * D);
+  const hasInfusions = doses.some((d) => d.kind === 'infusion');
+  const stepField: VectorField = hasInfusions ? withRates(field, rates) : field;
+
+  const stepper: Stepper = method.create(stepField, N);
   const t = Float64Array.from(t0);
   const y = Float64Array.from(y0);
   const h = new Float64Array(N);
@@ -270,7 +339,15 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
   const outTs: number[][] = Array.from({ length: N }, () => []);
   const outYs: number[][] = Array.from({ length: N }, () => []);
   const records: StepRecord[] | null = options.recordForAdjoint
-    ? Array.from({ length: N }, () => ({ t: [], h: [], y: [], saveStep: [] }))
+    ? Array.from({ length: N }, () => ({
+        t: [],
+        h: [],
+        y: [],
+        saveStep: [],
+        doseStep: [],
+        doseIndex: [],
+        rates: [],
+      }))
     : null;
   let accepted = 0;
   let rejected = 0;
@@ -282,7 +359,28 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
   };
   const nextStop = (b: number): number => {
     const ts = saveTimes[b];
-    return ts !== undefined && nextSave[b] < ts.length ? ts[nextSave[b]] : t1[b];
+    let stop = ts !== undefined && nextSave[b] < ts.length ? ts[nextSave[b]] : t1[b];
+    const ev = events[b];
+    if (nextEvent[b] < ev.length && ev[nextEvent[b]].time < stop) stop = ev[nextEvent[b]].time;
+    return Math.min(stop, t1[b]);
+  };
+  /** Applies the doses due at the current time (after its saves); restarts the method. */
+  const doseDue = (b: number) => {
+    const ev = events[b];
+    let changed = false;
+    while (nextEvent[b] < ev.length && ev[nextEvent[b]].time <= t[b]) {
+      const e = ev[nextEvent[b]++];
+      const d = doses[e.dose];
+      changed = true;
+      if (d.kind === 'bolus') {
+        y[b * D + d.state] += d.amount;
+        if (records !== null) {
+          records[b].doseStep.push(records[b].t.length);
+          records[b].doseIndex.push(e.dose);
+        }
+      } else rates[b * D + d.state] += e.kind === 'start' ? d.rate : -d.rate;
+    }
+    if (changed) stepper.reset(b);
   };
   /** Saves every save time equal to the current time. */
   const saveDue = (b: number) => {
@@ -308,12 +406,13 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
   let active: number[] = [];
   for (let b = 0; b < N; b++) {
     saveDue(b);
+    doseDue(b);
     if (t[b] < t1[b]) active.push(b);
     else if (saveat.kind === 'steps') save(b);
   }
   if (saveat.kind === 'steps') for (const b of active) save(b);
   if (controller.kind === 'constant') h.fill(controller.dt);
-  else initialSteps(field, method, controller, t, y, params, t1, h, active);
+  else initialSteps(stepField, method, controller, t, y, params, t1, h, active);
 
   const rowsBuf = new Int32Array(N);
   const hTry = new Float64Array(N);
@@ -387,11 +486,13 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
         r.t.push(t[b]);
         r.h.push(hTry[b]);
         for (let i = 0; i < D; i++) r.y.push(y[b * D + i]);
+        if (hasInfusions) for (let i = 0; i < D; i++) r.rates.push(rates[b * D + i]);
       }
       t[b] = landing[b] ? nextStop(b) : t[b] + hTry[b];
       for (let i = 0; i < D; i++) y[b * D + i] = yNew[b * D + i];
       if (saveat.kind === 'steps') save(b);
       else saveDue(b);
+      doseDue(b);
     }
     active = [];
     for (const b of next) {
@@ -421,7 +522,34 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     failures,
     stats: { nfev: c.nfev, njev: c.njev, nlu: c.nlu, accepted, rejected },
     records,
+    doses,
   };
+}
+
+/** The field plus each row's current infusion rates (constant between stops). */
+function withRates(field: VectorField, rates: Float64Array): VectorField {
+  const D = field.dim;
+  const add = (out: Float64Array, n: number, rows: Int32Array | null) => {
+    for (let q = 0; q < n; q++) {
+      const b = rows === null ? q : rows[q];
+      for (let i = 0; i < D; i++) out[b * D + i] += rates[b * D + i];
+    }
+  };
+  const wrapped: VectorField = {
+    dim: field.dim,
+    nParams: field.nParams,
+    f(t, y, p, out, n, rows) {
+      field.f(t, y, p, out, n, rows);
+      add(out, n, rows);
+    },
+    vjp: (t, y, p, ob, yb, pb, n, rows) => field.vjp(t, y, p, ob, yb, pb, n, rows),
+  };
+  const jac = field.jac;
+  if (jac !== undefined) wrapped.jac = (t, y, p, J, n, rows) => jac.call(field, t, y, p, J, n, rows);
+  const jvp = field.jvp;
+  if (jvp !== undefined)
+    wrapped.jvp = (t, y, p, yd, pd, out, n, rows) => jvp.call(field, t, y, p, yd, pd, out, n, rows);
+  return wrapped;
 }
 
 /**
