@@ -11,7 +11,7 @@
  * exhausted drop out.
  */
 import type { VectorField } from './field.js';
-import type { Method } from './method.js';
+import type { ExplicitCoefficients, Method } from './method.js';
 import type { Solution } from './solve.js';
 
 /** Gradients of a scalar loss with respect to the initial states, parameters and doses. */
@@ -106,6 +106,7 @@ export function discreteAdjoint(
   const yBarStage = new Float64Array(N * D);
   const rows = new Int32Array(N);
   const maxSteps = Math.max(0, ...nSteps);
+  const states = new StartStates(field, solution, coefficients, params);
   for (let back = 0; back < maxSteps; back++) {
     let n = 0;
     for (let b = 0; b < N; b++) {
@@ -115,7 +116,7 @@ export function discreteAdjoint(
       const r = records[b];
       T[b] = r.t[m];
       H[b] = r.h[m];
-      for (let i = 0; i < D; i++) Y[b * D + i] = r.y[m * D + i];
+      states.get(b, m, Y, b * D);
     }
     const rs = rows.subarray(0, n);
     // Recompute the stages.
@@ -172,4 +173,98 @@ export function discreteAdjoint(
     }
   }
   return { y0: lambda, params: pBar, doses: doseBar };
+}
+
+/**
+ * The start state of any recorded step: read directly when every state was stored, else
+ * recomputed forward from the nearest earlier checkpoint (one trajectory at a time, the
+ * segment kept until the reverse pass leaves it).
+ */
+class StartStates {
+  private readonly D: number;
+  private readonly N: number;
+  /** Per trajectory: the first step of the cached segment, and its states. */
+  private readonly segFrom: Int32Array;
+  private readonly segY: Float64Array[];
+  private readonly t: Float64Array;
+  private readonly y: Float64Array;
+  private readonly stageY: Float64Array[];
+  private readonly K: Float64Array[];
+  private readonly row = new Int32Array(1);
+
+  constructor(
+    private readonly field: VectorField,
+    private readonly solution: Solution,
+    private readonly coefficients: ExplicitCoefficients,
+    private readonly params: Float64Array,
+  ) {
+    this.D = field.dim;
+    this.N = solution.n;
+    this.segFrom = new Int32Array(this.N).fill(-1);
+    this.segY = Array.from({ length: this.N }, () => new Float64Array(0));
+    this.t = new Float64Array(this.N);
+    this.y = new Float64Array(this.N * this.D);
+    const s = coefficients.b.length;
+    this.stageY = Array.from({ length: s }, () => new Float64Array(this.N * this.D));
+    this.K = Array.from({ length: s }, () => new Float64Array(this.N * this.D));
+  }
+
+  get(b: number, m: number, out: Float64Array, offset: number): void {
+    const D = this.D;
+    const r = this.solution.records![b];
+    if (r.checkpointSteps.length === 0) {
+      for (let i = 0; i < D; i++) out[offset + i] = r.y[m * D + i];
+      return;
+    }
+    const from = this.segFrom[b];
+    if (from < 0 || m < from || m >= from + this.segY[b].length / D) this.recompute(b, m);
+    const k = m - this.segFrom[b];
+    for (let i = 0; i < D; i++) out[offset + i] = this.segY[b][k * D + i];
+  }
+
+  /** Recomputes the start states from the checkpoint at or before step m up to step m. */
+  private recompute(b: number, m: number): void {
+    const D = this.D;
+    const r = this.solution.records![b];
+    let c = r.checkpointSteps.length - 1;
+    while (c > 0 && r.checkpointSteps[c] > m) c--;
+    const from = r.checkpointSteps[c];
+    const seg = new Float64Array((m - from + 1) * D);
+    for (let i = 0; i < D; i++) seg[i] = r.y[c * D + i];
+    const { a, b: w, c: nodes } = this.coefficients;
+    const s = w.length;
+    this.row[0] = b;
+    const doses = this.solution.doses;
+    for (let j = from; j < m; j++) {
+      const h = r.h[j];
+      for (let i = 0; i < D; i++) this.y[b * D + i] = seg[(j - from) * D + i];
+      for (let st = 0; st < s; st++) {
+        for (let d = 0; d < D; d++) {
+          let v = this.y[b * D + d];
+          for (let q = 0; q < st; q++) {
+            const aij = a[st][q];
+            if (aij !== 0) v += h * aij * this.K[q][b * D + d];
+          }
+          this.stageY[st][b * D + d] = v;
+        }
+        this.t[b] = r.t[j] + nodes[st] * h;
+        this.field.f(this.t, this.stageY[st], this.params, this.K[st], 1, this.row);
+        if (r.rates.length > 0) for (let d = 0; d < D; d++) this.K[st][b * D + d] += r.rates[j * D + d];
+      }
+      const o = (j + 1 - from) * D;
+      for (let d = 0; d < D; d++) {
+        let v = this.y[b * D + d];
+        for (let st = 0; st < s; st++) if (w[st] !== 0) v += h * w[st] * this.K[st][b * D + d];
+        seg[o + d] = v;
+      }
+      // Boluses given after step j (the recorded start state of step j + 1 is post-dose).
+      for (let k = 0; k < r.doseStep.length; k++) {
+        if (r.doseStep[k] !== j + 1) continue;
+        const dose = doses[r.doseIndex[k]];
+        if (dose.kind === 'bolus') seg[o + dose.state] += dose.amount;
+      }
+    }
+    this.segFrom[b] = from;
+    this.segY[b] = seg;
+  }
 }

@@ -115,8 +115,14 @@ export interface SolveOptions {
   maxSteps?: number;
   /** Throw a {@link SolveError} instead of reporting failures in the result. */
   throwOnFailure?: boolean;
-  /** Keep what the discrete adjoint needs (`Solution.vjp`). */
-  recordForAdjoint?: boolean;
+  /**
+   * Keep what the discrete adjoint needs. `true` stores every step's start state (fastest
+   * reverse pass; N·dim numbers per step). `{ checkpoints: M }` stores at most M states per
+   * trajectory (thinning to every 2ᵏ-th step as needed) and recomputes the rest during the
+   * reverse pass; `{ checkpoints: 'sqrt' }` keeps M ≈ √(2·steps), which minimizes the peak
+   * number of stored states (≈ 2·√(2·steps)) at the cost of one extra forward pass.
+   */
+  recordForAdjoint?: boolean | { readonly checkpoints: number | 'sqrt' };
   /**
    * Bolus doses and infusions. Their times are discontinuities: steps land on them and the
    * method restarts there. A save at a bolus time sees the state before the dose.
@@ -150,6 +156,11 @@ export interface StepRecord {
   readonly doseIndex: number[];
   /** Infusion rates added to f during each step, dim values each (empty without infusions). */
   readonly rates: number[];
+  /**
+   * With checkpointing: the step indices whose start states `y` holds (in order); empty when
+   * every step's start state is stored.
+   */
+  readonly checkpointSteps: number[];
 }
 
 /** The result of {@link solve}. */
@@ -347,10 +358,17 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
         doseStep: [],
         doseIndex: [],
         rates: [],
+        checkpointSteps: [],
       }))
     : null;
   let accepted = 0;
   let rejected = 0;
+  const rec = options.recordForAdjoint;
+  const checkpointLimit = typeof rec === 'object' ? rec.checkpoints : null;
+  if (typeof checkpointLimit === 'number' && !(Number.isInteger(checkpointLimit) && checkpointLimit >= 2)) {
+    throw new RangeError(`solve: checkpoints must be an integer ≥ 2 or 'sqrt', got ${checkpointLimit}`);
+  }
+  const stride = new Int32Array(N).fill(1);
 
   const save = (b: number) => {
     outTs[b].push(t[b]);
@@ -483,10 +501,18 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
       const b = acceptedBuf[q];
       if (records !== null) {
         const r = records[b];
+        const step = r.t.length;
         r.t.push(t[b]);
         r.h.push(hTry[b]);
-        for (let i = 0; i < D; i++) r.y.push(y[b * D + i]);
         if (hasInfusions) for (let i = 0; i < D; i++) r.rates.push(rates[b * D + i]);
+        if (checkpointLimit === null) for (let i = 0; i < D; i++) r.y.push(y[b * D + i]);
+        else if (step % stride[b] === 0) {
+          r.checkpointSteps.push(step);
+          for (let i = 0; i < D; i++) r.y.push(y[b * D + i]);
+          const limit =
+            checkpointLimit === 'sqrt' ? Math.max(4, Math.ceil(Math.sqrt(2 * (step + 1)))) : checkpointLimit;
+          if (r.checkpointSteps.length > limit) thin(r, stride, b, D);
+        }
       }
       t[b] = landing[b] ? nextStop(b) : t[b] + hTry[b];
       for (let i = 0; i < D; i++) y[b * D + i] = yNew[b * D + i];
@@ -524,6 +550,21 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     records,
     doses,
   };
+}
+
+/** Keeps every other checkpoint (those at multiples of twice the stride) and doubles the stride. */
+function thin(r: StepRecord, stride: Int32Array, b: number, D: number): void {
+  const next = stride[b] * 2;
+  let w = 0;
+  for (let k = 0; k < r.checkpointSteps.length; k++) {
+    if (r.checkpointSteps[k] % next !== 0) continue;
+    r.checkpointSteps[w] = r.checkpointSteps[k];
+    for (let i = 0; i < D; i++) r.y[w * D + i] = r.y[k * D + i];
+    w++;
+  }
+  r.checkpointSteps.length = w;
+  r.y.length = w * D;
+  stride[b] = next;
 }
 
 /** The field plus each row's current infusion rates (constant between stops). */
