@@ -1,4 +1,5 @@
 import type { Workload } from '../harness.js';
+import { adjointMemory } from './adjointMemory.js';
 import { w2MechFitStep } from './fit.js';
 import { matmul25x64x64, matmul64, matmul256 } from './matmul.js';
 import { mlpFwdBwd } from './mlp.js';
@@ -16,4 +17,5 @@ export const workloads: readonly Workload[] = [
   w2MechFitStep,
   stiffRober,
   stiffHires,
+  adjointMemory,
 ];
