@@ -74,11 +74,12 @@ export function discreteAdjoint(
   const lambda = new Float64Array(N * D);
   const pBar = new Float64Array(N * P);
   const nSteps = records.map((r) => r.t.length);
-  // Cotangents of saves made after the last step.
+  // Saves and doses are recorded in time order: walk them backwards with one pointer per row.
+  const savePtr = Int32Array.from(records, (r) => r.saveStep.length - 1);
+  const dosePtr = Int32Array.from(records, (r) => r.doseStep.length - 1);
   const addSaves = (b: number, step: number) => {
     const r = records[b];
-    for (let j = 0; j < r.saveStep.length; j++) {
-      if (r.saveStep[j] !== step) continue;
+    for (let j = savePtr[b]; j >= 0 && r.saveStep[j] === step; j = --savePtr[b]) {
       for (let i = 0; i < D; i++) lambda[b * D + i] += savedBar[b][j * D + i];
     }
   };
@@ -87,8 +88,8 @@ export function discreteAdjoint(
   const doseStates = solution.doses.map((d) => d.state);
   const addDoses = (b: number, step: number) => {
     const r = records[b];
-    for (let j = 0; j < r.doseStep.length; j++) {
-      if (r.doseStep[j] === step) doseBar[r.doseIndex[j]] += lambda[b * D + doseStates[r.doseIndex[j]]];
+    for (let j = dosePtr[b]; j >= 0 && r.doseStep[j] === step; j = --dosePtr[b]) {
+      doseBar[r.doseIndex[j]] += lambda[b * D + doseStates[r.doseIndex[j]]];
     }
   };
   for (let b = 0; b < N; b++) {
