@@ -63,13 +63,22 @@ export function discreteAdjoint(
       );
     }
   });
-  const { a, b: weights, c } = coefficients;
-  const s = weights.length;
+  const s = coefficients.b.length;
+  // Flat typed copies of the coefficients for the hot loops.
+  const weights = Float64Array.from(coefficients.b);
+  const c = Float64Array.from(coefficients.c);
+  const A = new Float64Array(s * s);
+  coefficients.a.forEach((row, i) => {
+    row.forEach((v, j) => {
+      A[i * s + j] = v;
+    });
+  });
+  const hasRates = records.some((r) => r.rates.length > 0);
   // A stage matters if it enters the solution or a stage that matters.
   const live = new Array<boolean>(s).fill(false);
   for (let i = s - 1; i >= 0; i--) {
     live[i] = weights[i] !== 0;
-    for (let l = i + 1; l < s && !live[i]; l++) if (live[l] && (a[l][i] ?? 0) !== 0) live[i] = true;
+    for (let l = i + 1; l < s && !live[i]; l++) if (live[l] && A[l * s + i] !== 0) live[i] = true;
   }
   const lambda = new Float64Array(N * D);
   const pBar = new Float64Array(N * P);
@@ -125,19 +134,21 @@ export function discreteAdjoint(
       for (let q = 0; q < n; q++) {
         const b = rs[q];
         Ts[b] = T[b] + c[i] * H[b];
+        const hb = H[b];
+        const out = stageY[i];
         for (let d = 0; d < D; d++) {
           let v = Y[b * D + d];
           for (let j = 0; j < i; j++) {
-            const aij = a[i][j];
-            if (aij !== 0) v += H[b] * aij * K[j][b * D + d];
+            const aij = A[i * s + j];
+            if (aij !== 0) v += hb * aij * K[j][b * D + d];
           }
-          stageY[i][b * D + d] = v;
+          out[b * D + d] = v;
         }
       }
       if (!live[i]) continue;
       field.f(Ts, stageY[i], params, K[i], n, rs);
       // Infusions add their (recorded) rates to f during the step.
-      for (let q = 0; q < n; q++) {
+      for (let q = 0; hasRates && q < n; q++) {
         const b = rs[q];
         const r = records[b];
         if (r.rates.length === 0) continue;
@@ -158,12 +169,13 @@ export function discreteAdjoint(
       field.vjp(Ts, stageY[i], params, kBar[i], yBarStage, pBar, n, rs);
       for (let q = 0; q < n; q++) {
         const b = rs[q];
+        const hb = H[b];
         for (let d = 0; d < D; d++) {
           const g = yBarStage[b * D + d];
           lambda[b * D + d] += g;
           for (let j = 0; j < i; j++) {
-            const aij = a[i][j];
-            if (aij !== 0) kBar[j][b * D + d] += H[b] * aij * g;
+            const aij = A[i * s + j];
+            if (aij !== 0) kBar[j][b * D + d] += hb * aij * g;
           }
         }
       }
