@@ -157,6 +157,11 @@ export {
 } from './models/index.js';
 export { type AdjointGradients, discreteAdjoint } from './ode/adjoint.js';
 export {
+  type ContinuousAdjointOptions,
+  type ContinuousAdjointVariant,
+  continuousAdjoint,
+} from './ode/continuousAdjoint.js';
+export {
   type ConstantStepController,
   type Controller,
   constantSteps,
