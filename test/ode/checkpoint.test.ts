@@ -47,9 +47,9 @@ describe('checkpointed discrete adjoint', () => {
         [ck.g.y0, full.g.y0],
         [ck.g.doses, full.g.doses],
       ]) {
-        a.forEach((v, i) =>
-          expect(Math.abs(v - b[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(b[i]))),
-        );
+        a.forEach((v, i) => {
+          expect(Math.abs(v - b[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(b[i])));
+        });
       }
       const stored = ck.sol.records!.map((r) => r.checkpointSteps.length);
       const steps = ck.sol.records!.map((r) => r.t.length);
@@ -77,9 +77,9 @@ describe('checkpointed discrete adjoint', () => {
     });
     expect(ck.sol.records![0].checkpointSteps.length).toBeLessThanOrEqual(Math.ceil(Math.sqrt(2 * 5000)));
     expect(full.sol.records![0].y.length / 2).toBe(5000);
-    ck.g.params.forEach((v, i) =>
-      expect(Math.abs(v - full.g.params[i])).toBeLessThan(1e-10 * Math.max(1, Math.abs(v))),
-    );
+    ck.g.params.forEach((v, i) => {
+      expect(Math.abs(v - full.g.params[i])).toBeLessThan(1e-10 * Math.max(1, Math.abs(v)));
+    });
   });
 
   it('rejects a checkpoint budget that cannot work', () => {
