@@ -55,7 +55,7 @@ const OPTION_KEYS = [
  * between consecutive save, dose and infusion times, with jumps λ ← λ + ∂L/∂y(tⱼ) at each save
  * time; then ∂L/∂y₀ = λ(t₀), ∂L/∂p = μ(t₀). A bolus y⁺ = y⁻ + a·e_k leaves λ continuous and
  * gives ∂L/∂a = λ_k just after the dose; a save at a bolus time sees the state before the dose
- * (with `saveAt.final()`, the final state after doses at t₁). Infusion rates r enter only the
+ * (also with `saveAt.final()` and `saveAt.steps()`). Infusion rates r enter only the
  * state equation y′ = f + r, never λ's. Each interval is integrated by `solve` in reversed time
  * s = −t on the augmented system (y,) λ, μ.
  *
@@ -142,7 +142,6 @@ export function continuousAdjoint(
     (_, b) => new Timeline(b, t0[b], t1[b], solution.ts[b], doses, D),
   );
   const nIntervals = Math.max(0, ...timelines.map((tl) => tl.stops.length - 1));
-  const savesAfterDoses = saveat.kind === 'final';
 
   // Forward pass (interpolated): the dense state on every interval.
   const dense =
@@ -165,7 +164,6 @@ export function continuousAdjoint(
     const addSaves = () => {
       for (const j of tl.saves[k]) for (let i = 0; i < D; i++) z[b * A + offL + i] += savedBar[b][j * D + i];
     };
-    if (savesAfterDoses) addSaves();
     for (const i of tl.boluses[k]) {
       const d = doses[i];
       if (d.kind !== 'bolus') continue;
@@ -173,7 +171,7 @@ export function continuousAdjoint(
       doseBar[i] += z[b * A + offL + d.state];
       if (backsolve) z[b * A + d.state] -= d.amount;
     }
-    if (!savesAfterDoses) addSaves();
+    addSaves();
   };
   for (let b = 0; b < N; b++) atStop(b, timelines[b].stops.length - 1);
 

@@ -287,7 +287,9 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
       ? saveat.times instanceof Float64Array
         ? Array.from({ length: N }, () => saveat.times as Float64Array)
         : (saveat.times as readonly Float64Array[]).slice()
-      : [];
+      : saveat.kind === 'final'
+        ? Array.from({ length: N }, (_, b) => Float64Array.of(t1[b]))
+        : [];
   if (saveat.kind === 'times') {
     if (saveTimes.length !== N)
       throw new RangeError(`solve: ${saveTimes.length} save-time lists for ${N} trajectories`);
@@ -422,13 +424,13 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
 
   // Initial saves and step sizes.
   let active: number[] = [];
+  // Saves at a time come before the doses at that time (a save sees the pre-dose state).
   for (let b = 0; b < N; b++) {
-    saveDue(b);
+    if (saveat.kind === 'steps') save(b);
+    else saveDue(b);
     doseDue(b);
     if (t[b] < t1[b]) active.push(b);
-    else if (saveat.kind === 'steps') save(b);
   }
-  if (saveat.kind === 'steps') for (const b of active) save(b);
   if (controller.kind === 'constant') h.fill(controller.dt);
   else initialSteps(stepField, method, controller, t, y, params, t1, h, active);
 
@@ -535,7 +537,8 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
       active.push(b);
     }
   }
-  if (saveat.kind === 'final') for (let b = 0; b < N; b++) save(b);
+  // A trajectory that failed before t1 still reports its last state.
+  if (saveat.kind === 'final') for (let b = 0; b < N; b++) if (outTs[b].length === 0) save(b);
   if (failures.length > 0 && options.throwOnFailure) throw new SolveError(failures);
   const c = stepper.counters;
   return {

@@ -73,6 +73,33 @@ describe('doses', () => {
     expect(sol.ys[0][4]).toBeCloseTo(100 * Math.exp(-ka * 13) + 100 * Math.exp(-ka), 6);
   });
 
+  it('every kind of save sees the pre-dose state, also at t0 and t1', () => {
+    const ds: Dose[] = [
+      { kind: 'bolus', trajectory: 0, time: 0, state: 0, amount: 10 },
+      { kind: 'bolus', trajectory: 0, time: 2, state: 0, amount: 10 },
+    ];
+    const run = (saveat: ReturnType<typeof saveAt.final>) =>
+      solve(field, new Float64Array(2), {
+        method: dopri5(),
+        t1: 2,
+        params: p,
+        saveat,
+        doses: ds,
+        recordForAdjoint: true,
+      });
+    const fin = run(saveAt.final());
+    const steps = run(saveAt.steps());
+    expect(Array.from(fin.ts[0])).toEqual([2]);
+    expect(fin.ys[0][0]).toBeCloseTo(10 * Math.exp(-2 * ka), 6); // before the dose at t1
+    expect(steps.ys[0][0]).toBe(0); // at t0, before the dose at t0
+    const last = steps.ys[0].length - 2;
+    expect(steps.ys[0][last]).toBeCloseTo(10 * Math.exp(-2 * ka), 6);
+    // The dose at t1 cannot change anything saved: its gradient is 0.
+    const g = discreteAdjoint(field, fin, dopri5(), p, [new Float64Array([1, 1])]);
+    expect(g.doses[1]).toBe(0);
+    expect(g.doses[0]).not.toBe(0);
+  });
+
   it('rejects doses that cannot be given', () => {
     const bad = (d: Dose) => () =>
       solve(field, new Float64Array(2), { method: dopri5(), t1: 1, params: p, doses: [d] });
