@@ -174,6 +174,12 @@ export { type ExplicitRungeKutta, explicitRungeKutta } from './ode/explicitRk.js
 
 // ODE solvers
 export type { VectorField } from './ode/field.js';
+export {
+  type ForwardSensitivities,
+  forwardSensitivities,
+  type SensitivityDirection,
+  type SensitivityDirections,
+} from './ode/forward.js';
 export type { ExplicitCoefficients, Method, StepCounters, Stepper } from './ode/method.js';
 export { bosh3 } from './ode/methods/bosh3.js';
 export { dopri5 } from './ode/methods/dopri5.js';
