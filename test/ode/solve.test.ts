@@ -154,7 +154,8 @@ describe('solve', () => {
   });
 
   it('rejects unknown options and inconsistent sizes with clear messages', () => {
-    const bad = { method: dopri5(), t1: 1, tol: 1e-6 } as unknown as Parameters<typeof solve>[2];
+    // A misspelt option, as plain JavaScript callers could pass it.
+    const bad: Parameters<typeof solve>[2] & { tol: number } = { method: dopri5(), t1: 1, tol: 1e-6 };
     expect(() => solve(oscillator, new Float64Array([1, 0]), bad)).toThrow(/unknown option "tol"/);
     expect(() => solve(oscillator, new Float64Array([1, 0]), { method: dopri5(), t1: 1 })).toThrow(
       /params has 0 values; 1 trajectories × 1 parameters = 1/,
