@@ -94,6 +94,9 @@ export function continuousAdjoint(
   variant: ContinuousAdjointVariant,
 ): AdjointGradients {
   const where = `continuousAdjoint (${variant})`;
+  if (options.events !== undefined && options.events.length > 0) {
+    throw new TypeError('continuousAdjoint: gradients through state-dependent events are not supported yet');
+  }
   rejectUnknown('continuousAdjoint', options, OPTION_KEYS);
   if (variant !== 'backsolve' && variant !== 'interpolated') {
     throw new TypeError(`continuousAdjoint: variant "${variant}"; use 'interpolated' or 'backsolve'`);

@@ -114,6 +114,9 @@ export function forwardSensitivities(
       `${who}: recordForAdjoint is not supported; call discreteAdjoint on a plain solve for adjoint gradients`,
     );
   }
+  if (options.events !== undefined && options.events.length > 0) {
+    throw new TypeError(`${who}: sensitivities through state-dependent events are not supported yet`);
+  }
   const jvp = field.jvp;
   if (jvp === undefined) {
     throw new TypeError(
@@ -192,6 +195,7 @@ export function forwardSensitivities(
   const sFinal = new Float64Array(N * D * K);
   splitRows(sol.yFinal, N, D, K, yFinal, sFinal);
   const solution: Solution = {
+    events: [],
     n: N,
     dim: D,
     ts: sol.ts,

@@ -76,6 +76,28 @@ export type Dose =
       readonly duration: number;
     };
 
+/**
+ * A state-dependent event: it happens when `condition` crosses zero (in `direction`) during a
+ * step. The crossing is located with the method's dense output (Illinois method), the step is
+ * redone to end exactly there, and then the trajectory stops (`'stop'`) or `action` changes
+ * its state in place and the method restarts.
+ */
+export interface EventSpec {
+  /** g(t, y) for the trajectory's state y[offset … offset + dim) and parameters p[pOffset …). */
+  condition(t: number, y: Float64Array, offset: number, p: Float64Array, pOffset: number): number;
+  /** Which crossings count: 'up' (− to +), 'down' (+ to −) or 'both' (default). */
+  direction?: 'up' | 'down' | 'both';
+  /** 'stop', or a change of the state in place (e.g. a bounce). */
+  action: 'stop' | ((t: number, y: Float64Array, offset: number, trajectory: number) => void);
+}
+
+/** An event that happened. */
+export interface EventRecord {
+  readonly trajectory: number;
+  readonly event: number;
+  readonly time: number;
+}
+
 /** Why a trajectory stopped. */
 export type TrajectoryStatus = 'success' | 'maxSteps' | 'stepUnderflow' | 'nonFinite';
 
@@ -128,6 +150,8 @@ export interface SolveOptions {
    * method restarts there. A save at a bolus time sees the state before the dose.
    */
   doses?: readonly Dose[];
+  /** State-dependent events. Gradients through events are not supported yet. */
+  events?: readonly EventSpec[];
 }
 
 const SOLVE_KEYS = [
@@ -141,6 +165,7 @@ const SOLVE_KEYS = [
   'throwOnFailure',
   'recordForAdjoint',
   'doses',
+  'events',
 ];
 
 /** Per-trajectory record of accepted steps for the adjoint: start times, sizes, start states. */
@@ -182,6 +207,8 @@ export interface Solution {
   readonly records: readonly StepRecord[] | null;
   /** The doses given (as passed in `options.doses`). */
   readonly doses: readonly Dose[];
+  /** The events that happened, in the order they happened per trajectory. */
+  readonly events: readonly EventRecord[];
 }
 
 /**
@@ -422,6 +449,73 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     });
   };
 
+  // Events: the value of each condition at the start of the current step, per trajectory.
+  const eventSpecs = options.events ?? [];
+  const E = eventSpecs.length;
+  const gStart = new Float64Array(N * E);
+  const eventLog: EventRecord[] = [];
+  const stopped = new Uint8Array(N);
+  const evalConditions = (
+    b: number,
+    tb: number,
+    ys: Float64Array,
+    off: number,
+    out: Float64Array,
+    o: number,
+  ) => {
+    for (let e = 0; e < E; e++) out[o + e] = eventSpecs[e].condition(tb, ys, off, params, b * P);
+  };
+  const crossed = (e: number, g0: number, g1: number) => {
+    const dir = eventSpecs[e].direction ?? 'both';
+    const up = g0 < 0 && g1 >= 0;
+    const down = g0 > 0 && g1 <= 0;
+    return dir === 'up' ? up : dir === 'down' ? down : up || down;
+  };
+  const gEnd = new Float64Array(E);
+  const yTheta = new Float64Array(D);
+  /** θ ∈ (0, 1] of the earliest event in row b's last accepted step, or −1 (Illinois method). */
+  const locateEvent = (b: number, h0: number): { theta: number; event: number } => {
+    evalConditions(b, t[b] + h0, yNew, b * D, gEnd, 0);
+    let best = { theta: -1, event: -1 };
+    for (let e = 0; e < E; e++) {
+      let g0 = gStart[b * E + e];
+      const g1 = gEnd[e];
+      let lo = 0;
+      if (g0 === 0) {
+        // Starting on the surface (e.g. right after a bounce): judge by where g goes first.
+        lo = 1e-8;
+        stepper.interpolate(b, lo, yTheta, 0);
+        g0 = eventSpecs[e].condition(t[b] + lo * h0, yTheta, 0, params, b * P);
+      }
+      if (!crossed(e, g0, g1)) continue;
+      let hi = 1;
+      let flo = g0;
+      let fhi = g1;
+      let side = 0;
+      for (let it = 0; it < 100 && hi - lo > 1e-14; it++) {
+        let th = (lo * fhi - hi * flo) / (fhi - flo);
+        if (!(th > lo && th < hi)) th = 0.5 * (lo + hi);
+        stepper.interpolate(b, th, yTheta, 0);
+        const f = eventSpecs[e].condition(t[b] + th * h0, yTheta, 0, params, b * P);
+        if (Math.sign(f) === Math.sign(flo) && f !== 0) {
+          lo = th;
+          flo = f;
+          if (side === -1) fhi /= 2;
+          side = -1;
+        } else {
+          hi = th;
+          fhi = f;
+          if (side === 1) flo /= 2;
+          side = 1;
+          if (f === 0) break;
+        }
+      }
+      if (best.theta < 0 || hi < best.theta) best = { theta: hi, event: e };
+    }
+    return best;
+  };
+  const oneRow = new Int32Array(1);
+
   // Initial saves and step sizes.
   let active: number[] = [];
   // Saves at a time come before the doses at that time (a save sees the pre-dose state).
@@ -429,6 +523,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     if (saveat.kind === 'steps') save(b);
     else saveDue(b);
     doseDue(b);
+    if (E > 0) evalConditions(b, t[b], y, b * D, gStart, b * E);
     if (t[b] < t1[b]) active.push(b);
   }
   if (controller.kind === 'constant') h.fill(controller.dt);
@@ -501,6 +596,22 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     stepper.accept(nAccepted, acceptedBuf.subarray(0, nAccepted));
     for (let q = 0; q < nAccepted; q++) {
       const b = acceptedBuf[q];
+      let fired = -1;
+      if (E > 0) {
+        const ev = locateEvent(b, hTry[b]);
+        if (ev.theta >= 0) {
+          fired = ev.event;
+          if (ev.theta < 1) {
+            // Redo the step so that it ends exactly at the event (a genuine step of the method).
+            hTry[b] *= ev.theta;
+            landing[b] = 0;
+            oneRow[0] = b;
+            stepper.reset(b);
+            stepper.attempt(t, y, params, hTry, yNew, err, 1, oneRow);
+            stepper.accept(1, oneRow);
+          }
+        }
+      }
       if (records !== null) {
         const r = records[b];
         const step = r.t.length;
@@ -521,10 +632,28 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
       if (saveat.kind === 'steps') save(b);
       else saveDue(b);
       doseDue(b);
+      if (fired >= 0) {
+        eventLog.push({ trajectory: b, event: fired, time: t[b] });
+        if (records !== null) {
+          throw new TypeError(
+            `solve: event ${fired} happened on trajectory ${b} at t = ${t[b]}; gradients through state-dependent ` +
+              'events are not supported yet (solve without recordForAdjoint, or model the event as a dose)',
+          );
+        }
+        const action = eventSpecs[fired].action;
+        if (action === 'stop') {
+          stopped[b] = 1;
+          if (saveat.kind === 'final') save(b);
+        } else {
+          action(t[b], y, b * D, b);
+          stepper.reset(b);
+        }
+      }
+      if (E > 0) evalConditions(b, t[b], y, b * D, gStart, b * E);
     }
     active = [];
     for (const b of next) {
-      if (t[b] >= t1[b]) continue;
+      if (t[b] >= t1[b] || stopped[b]) continue;
       if (steps[b] >= maxSteps) {
         fail(
           b,
@@ -552,6 +681,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     stats: { nfev: c.nfev, njev: c.njev, nlu: c.nlu, accepted, rejected },
     records,
     doses,
+    events: eventLog,
   };
 }
 
