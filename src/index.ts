@@ -192,6 +192,9 @@ export { vern7 } from './ode/methods/vern7.js';
 export { type InputFunction, type ModelFieldOptions, modelField } from './ode/modelField.js';
 export { type RosenbrockOptions, rodas4, rodas5p } from './ode/rosenbrock.js';
 export {
+  type Dose,
+  type EventRecord,
+  type EventSpec,
   type SaveAt,
   type Solution,
   SolveError,
