@@ -10,6 +10,7 @@
 import type { AdjointGradients } from './adjoint.js';
 import { type Controller, pid, rejectUnknown } from './controller.js';
 import type { VectorField } from './field.js';
+import { tsit5 } from './methods/tsit5.js';
 import { type Dose, type SaveAt, type Solution, type SolveOptions, saveAt, solve } from './solve.js';
 
 type Arr = Float64Array;
@@ -101,7 +102,7 @@ export function continuousAdjoint(
   if (variant !== 'backsolve' && variant !== 'interpolated') {
     throw new TypeError(`continuousAdjoint: variant "${variant}"; use 'interpolated' or 'backsolve'`);
   }
-  const method = options.method;
+  const method = options.method ?? tsit5();
   if (method.stiff) {
     throw new TypeError(
       `${where}: ${method.name} needs a Jacobian, which the adjoint system lacks; use an explicit method (tsit5(), vern7()) or discreteAdjoint`,

@@ -22,7 +22,7 @@
 import type { VectorField } from './field.js';
 import { Counters, Linearization } from './linearization.js';
 import { luSolve } from './lu.js';
-import type { Method, Stepper } from './method.js';
+import type { Method, SolveTolerances, Stepper } from './method.js';
 
 type Arr = Float64Array;
 
@@ -431,8 +431,10 @@ export function kvaerno5(options: EsdirkOptions = {}): Method {
       throw new TypeError(`kvaerno5: unknown option "${key}"; the options are ${ESDIRK_KEYS.join(', ')}`);
     }
   }
-  const rtol = options.rtol ?? 1e-6;
-  const atol = options.atol ?? 1e-9;
+  const rtolOption = options.rtol;
+  const atolOption = options.atol;
+  const rtol = rtolOption ?? 1e-6;
+  const atol = atolOption ?? 1e-9;
   const kappa = options.kappa ?? 0.01;
   const maxIterations = options.maxIterations ?? 10;
   if (!(rtol >= 0 && atol >= 0 && rtol + atol > 0)) {
@@ -447,11 +449,21 @@ export function kvaerno5(options: EsdirkOptions = {}): Method {
     order: KVAERNO5.order,
     embeddedOrder: KVAERNO5.embeddedOrder,
     stiff: true,
-    create(field: VectorField, n: number): Stepper {
+    create(field: VectorField, n: number, tolerances?: SolveTolerances): Stepper {
       if (field.jac === undefined) {
         throw new TypeError('kvaerno5: the vector field has no jac; stiff methods need the Jacobian ∂f/∂y');
       }
-      return new EsdirkStepper(field, n, KVAERNO5, rtol, atol, kappa, maxIterations);
+      // Tolerances given to kvaerno5 win; otherwise the solve's controller's are used.
+      const r = rtolOption ?? tolerances?.rtol ?? rtol;
+      const controllerAtol = tolerances?.atol;
+      const a =
+        atolOption ??
+        (controllerAtol === undefined
+          ? atol
+          : typeof controllerAtol === 'number'
+            ? controllerAtol
+            : Math.min(...controllerAtol));
+      return new EsdirkStepper(field, n, KVAERNO5, r, a, kappa, maxIterations);
     },
   };
 }

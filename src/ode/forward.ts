@@ -196,6 +196,7 @@ export function forwardSensitivities(
   splitRows(sol.yFinal, N, D, K, yFinal, sFinal);
   const solution: Solution = {
     events: [],
+    method: sol.method,
     n: N,
     dim: D,
     ts: sol.ts,

@@ -45,6 +45,12 @@ export interface Stepper {
   reset(b: number): void;
 }
 
+/** The error tolerances of an adaptive solve. */
+export interface SolveTolerances {
+  readonly rtol: number;
+  readonly atol: number | Float64Array;
+}
+
 /** The coefficients of an explicit Runge–Kutta method (what the discrete adjoint needs). */
 export interface ExplicitCoefficients {
   /** Stage nodes cᵢ. */
@@ -65,8 +71,11 @@ export interface Method {
   readonly embeddedOrder: number;
   /** Whether the method is implicit or linearly implicit (needs `field.jac`). */
   readonly stiff: boolean;
-  /** Creates the per-solve state for `n` trajectories. */
-  create(field: VectorField, n: number): Stepper;
+  /**
+   * Creates the per-solve state for `n` trajectories. `tolerances` are the step-size
+   * controller's, when it has any (implicit methods scale their Newton iterations by them).
+   */
+  create(field: VectorField, n: number, tolerances?: SolveTolerances): Stepper;
   /** For explicit Runge–Kutta methods: the coefficients (used by the discrete adjoint). */
   readonly coefficients?: ExplicitCoefficients;
 }

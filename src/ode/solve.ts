@@ -14,6 +14,7 @@
 import { type Controller, type PidController, pid, rejectUnknown } from './controller.js';
 import type { VectorField } from './field.js';
 import type { Method, Stepper } from './method.js';
+import { tsit5 } from './methods/tsit5.js';
 
 type Arr = Float64Array;
 
@@ -121,8 +122,11 @@ export class SolveError extends Error {
 
 /** Options of {@link solve}. */
 export interface SolveOptions {
-  /** The integration method (default: the one given to `solve` by the caller; required). */
-  method: Method;
+  /**
+   * The integration method. Default `tsit5()`, a good choice for non-stiff problems; for stiff
+   * ones (the step count explodes, or a failure message says so) use `rodas5p()`.
+   */
+  method?: Method;
   /** Start time: one for all trajectories, or one per trajectory (default 0). */
   t0?: number | Float64Array;
   /** End time: one for all trajectories, or one per trajectory. */
@@ -207,6 +211,8 @@ export interface Solution {
   readonly records: readonly StepRecord[] | null;
   /** The doses given (as passed in `options.doses`). */
   readonly doses: readonly Dose[];
+  /** The method that was used. */
+  readonly method: Method;
   /** The events that happened, in the order they happened per trajectory. */
   readonly events: readonly EventRecord[];
 }
@@ -296,7 +302,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
       throw new RangeError(`solve: trajectory ${b} has t0 = ${t0[b]}, t1 = ${t1[b]}; need finite t0 ≤ t1`);
     }
   }
-  const method = options.method;
+  const method = options.method ?? tsit5();
   if (method.stiff && field.jac === undefined) {
     throw new TypeError(`solve: ${method.name} needs the Jacobian, but the vector field has no jac`);
   }
@@ -364,7 +370,11 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
   const hasInfusions = doses.some((d) => d.kind === 'infusion');
   const stepField: VectorField = hasInfusions ? withRates(field, rates) : field;
 
-  const stepper: Stepper = method.create(stepField, N);
+  const stepper: Stepper = method.create(
+    stepField,
+    N,
+    controller.kind === 'pid' ? { rtol: controller.rtol, atol: controller.atol } : undefined,
+  );
   const t = Float64Array.from(t0);
   const y = Float64Array.from(y0);
   const h = new Float64Array(N);
@@ -655,11 +665,13 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     for (const b of next) {
       if (t[b] >= t1[b] || stopped[b]) continue;
       if (steps[b] >= maxSteps) {
+        const hint =
+          !method.stiff && field.jac !== undefined ? '; if the problem is stiff, use method: rodas5p()' : '';
         fail(
           b,
           'maxSteps',
           null,
-          `reached the maximum of ${maxSteps} steps; raise maxSteps or loosen the tolerances`,
+          `reached the maximum of ${maxSteps} steps; raise maxSteps or loosen the tolerances${hint}`,
         );
         continue;
       }
@@ -682,6 +694,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     records,
     doses,
     events: eventLog,
+    method,
   };
 }
 

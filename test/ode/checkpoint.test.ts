@@ -15,7 +15,7 @@ import { type Dose, type SolveOptions, saveAt, solve } from '../../src/ode/solve
 function gradients(field: Parameters<typeof solve>[0], y0: Float64Array, opts: SolveOptions) {
   const sol = solve(field, y0, opts);
   const bar = sol.ys.map((ys, b) => ys.map((_, j) => Math.sin(j + 2 * b)));
-  return { sol, g: discreteAdjoint(field, sol, opts.method, opts.params!, bar) };
+  return { sol, g: discreteAdjoint(field, sol, sol.method, opts.params!, bar) };
 }
 
 describe('checkpointed discrete adjoint', () => {

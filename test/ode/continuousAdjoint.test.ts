@@ -46,7 +46,7 @@ function check(
   };
   const sol = solve(field, y0, { ...opts, params, doses, recordForAdjoint: true });
   const bar = sol.ys.map((ys, b) => ys.map((_, j) => w(b, j)));
-  const discrete = discreteAdjoint(field, sol, opts.method, params, bar);
+  const discrete = discreteAdjoint(field, sol, sol.method, params, bar);
   const fdParams = Array.from(params, (v, k) =>
     fd(
       (s) => {

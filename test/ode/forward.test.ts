@@ -55,7 +55,10 @@ function compare(c: Case): { fd: number; adjoint: number; states: number } {
   const r = forwardSensitivities(field, y0, options, directions);
   const K = r.directions.length;
   expect(r.solution.status.every((s) => s === 'success')).toBe(true);
-  const plain = solve(field, y0, { ...options, recordForAdjoint: options.method.coefficients !== undefined });
+  const plain = solve(field, y0, {
+    ...options,
+    recordForAdjoint: options.method === undefined || options.method.coefficients !== undefined,
+  });
   // The states agree with a plain solve to the tolerance (the steps differ).
   let states = 0;
   plain.ys.forEach((ys, b) => {
@@ -76,7 +79,7 @@ function compare(c: Case): { fd: number; adjoint: number; states: number } {
       : discreteAdjoint(
           field,
           plain,
-          options.method,
+          plain.method,
           params,
           plain.ys.map((ys, b) => ys.map((_, j) => weight(b, j))),
         );

@@ -238,3 +238,29 @@ describe('discrete adjoint', () => {
     check(field, y0, params, rk4());
   });
 });
+
+describe('defaults and hints', () => {
+  it('uses tsit5 when no method is given and records the method', () => {
+    const sol = solve(oscillator, new Float64Array([1, 0]), { t1: 1, params: new Float64Array([1]) });
+    expect(sol.method.name).toBe('tsit5');
+    expect(Math.abs(sol.yFinal[0] - Math.cos(1))).toBeLessThan(1e-5);
+  });
+
+  it('suggests a stiff method when an explicit one runs out of steps on a field with a Jacobian', () => {
+    const stiffish: VectorField = {
+      ...oscillator,
+      jac(_t, _y, p, J, n, rows) {
+        for (let q = 0; q < n; q++) {
+          const b = rows === null ? q : rows[q];
+          J.set([0, 1, -p[b] * p[b], 0], 4 * b);
+        }
+      },
+    };
+    const sol = solve(stiffish, new Float64Array([1, 0]), {
+      t1: 100,
+      params: new Float64Array([100]),
+      maxSteps: 50,
+    });
+    expect(sol.failures[0].message).toMatch(/if the problem is stiff, use method: rodas5p\(\)/);
+  });
+});
