@@ -189,7 +189,13 @@ export { midpoint } from './ode/methods/midpoint.js';
 export { rk4 } from './ode/methods/rk4.js';
 export { tsit5 } from './ode/methods/tsit5.js';
 export { vern7 } from './ode/methods/vern7.js';
-export { type InputFunction, type ModelFieldOptions, modelField } from './ode/modelField.js';
+export {
+  type InputFunction,
+  type InputSeries,
+  inputSeries,
+  type ModelFieldOptions,
+  modelField,
+} from './ode/modelField.js';
 export { type RosenbrockOptions, rodas4, rodas5p } from './ode/rosenbrock.js';
 export {
   type Dose,

@@ -109,6 +109,7 @@ export function discreteAdjoint(
   const T = new Float64Array(N);
   const Ts = new Float64Array(N);
   const H = new Float64Array(N);
+  const TEnd = new Float64Array(N);
   const Y = new Float64Array(N * D);
   const stageY = Array.from({ length: s }, () => new Float64Array(N * D));
   const K = Array.from({ length: s }, () => new Float64Array(N * D));
@@ -129,6 +130,10 @@ export function discreteAdjoint(
       states.get(b, m, Y, b * D);
     }
     const rs = rows.subarray(0, n);
+    if (field.beginStep !== undefined) {
+      for (let q = 0; q < n; q++) TEnd[rs[q]] = T[rs[q]] + H[rs[q]];
+      field.beginStep(T, TEnd, n, rs);
+    }
     // Recompute the stages.
     for (let i = 0; i < s; i++) {
       for (let q = 0; q < n; q++) {
@@ -200,6 +205,7 @@ class StartStates {
   private readonly segFrom: Int32Array;
   private readonly segY: Float64Array[];
   private readonly t: Float64Array;
+  private readonly tEnd: Float64Array;
   private readonly y: Float64Array;
   private readonly stageY: Float64Array[];
   private readonly K: Float64Array[];
@@ -216,6 +222,7 @@ class StartStates {
     this.segFrom = new Int32Array(this.N).fill(-1);
     this.segY = Array.from({ length: this.N }, () => new Float64Array(0));
     this.t = new Float64Array(this.N);
+    this.tEnd = new Float64Array(this.N);
     this.y = new Float64Array(this.N * this.D);
     const s = coefficients.b.length;
     this.stageY = Array.from({ length: s }, () => new Float64Array(this.N * this.D));
@@ -251,6 +258,11 @@ class StartStates {
     for (let j = from; j < m; j++) {
       const h = r.h[j];
       for (let i = 0; i < D; i++) this.y[b * D + i] = seg[(j - from) * D + i];
+      if (this.field.beginStep !== undefined) {
+        this.t[b] = r.t[j];
+        this.tEnd[b] = r.t[j] + h;
+        this.field.beginStep(this.t, this.tEnd, 1, this.row);
+      }
       for (let st = 0; st < s; st++) {
         for (let d = 0; d < D; d++) {
           let v = this.y[b * D + d];

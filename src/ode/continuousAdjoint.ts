@@ -95,6 +95,11 @@ export function continuousAdjoint(
   variant: ContinuousAdjointVariant,
 ): AdjointGradients {
   const where = `continuousAdjoint (${variant})`;
+  if (field.discontinuities !== undefined) {
+    throw new TypeError(
+      'continuousAdjoint: fields with jumps (piecewise-constant inputs) are not supported yet; use discreteAdjoint',
+    );
+  }
   if (options.events !== undefined && options.events.length > 0) {
     throw new TypeError('continuousAdjoint: gradients through state-dependent events are not supported yet');
   }

@@ -24,4 +24,15 @@ export interface VectorField {
   jvp?(t: Arr, y: Arr, p: Arr, yDot: Arr, pDot: Arr, out: Arr, n: number, rows: Int32Array | null): void;
   /** J[b] = ∂f/∂y at row b, dense row-major dim×dim; optional (stiff solvers). */
   jac?(t: Arr, y: Arr, p: Arr, J: Arr, n: number, rows: Int32Array | null): void;
+  /**
+   * Times at which f jumps for trajectory b (e.g. piecewise-constant inputs); optional.
+   * Solvers land on them and restart, so that no step straddles a jump.
+   */
+  discontinuities?(b: number): readonly number[];
+  /**
+   * Called before a step's stages are evaluated: the listed rows step over
+   * [tStart[b], tEnd[b]]. A field that jumps uses it to take, at a jump that ends the step,
+   * the limit from the left (and from the right at a jump that starts it). Optional.
+   */
+  beginStep?(tStart: Arr, tEnd: Arr, n: number, rows: Int32Array | null): void;
 }

@@ -291,6 +291,11 @@ function augmentedField(
       );
     },
   };
+  // Jumps of the original field (piecewise-constant inputs) are the augmented system's too.
+  const begin = field.beginStep;
+  if (begin !== undefined) augmented.beginStep = (a, b, n, rows) => begin.call(field, a, b, n, rows);
+  const discontinuities = field.discontinuities;
+  if (discontinuities !== undefined) augmented.discontinuities = (b) => discontinuities.call(field, b);
   const jac = field.jac;
   if (jac === undefined) return augmented;
   augmented.jac = (t, z, p, J, n, rows) => {

@@ -7,8 +7,18 @@ import type { VectorField } from './field.js';
 
 type Arr = Float64Array;
 
-/** Writes the values of trajectory b's inputs at time t into out[offset … offset + nInputs). */
-export type InputFunction = (t: number, b: number, out: Float64Array, offset: number) => void;
+/**
+ * Writes the values of trajectory b's inputs at time t into out[offset … offset + nInputs).
+ * `side` says which limit to take if t is one of the jump times: `'left'` at the end of a step
+ * that lands on a jump, `'right'` otherwise (the usual right-continuous value).
+ */
+export type InputFunction = (
+  t: number,
+  b: number,
+  out: Float64Array,
+  offset: number,
+  side: 'left' | 'right',
+) => void;
 
 /** Options of {@link modelField}. */
 export interface ModelFieldOptions {
@@ -18,6 +28,11 @@ export interface ModelFieldOptions {
   covariates?: Float64Array;
   /** Values of the time-varying inputs (required when the model has inputs). */
   inputs?: InputFunction;
+  /**
+   * The times at which the inputs jump, per trajectory (one list for all, or one per
+   * trajectory). Solvers land on them and restart there, and take one-sided values at them.
+   */
+  jumps?: readonly number[] | readonly (readonly number[])[];
 }
 
 /**
@@ -56,11 +71,27 @@ export function modelField(compiled: CompiledModel, options: ModelFieldOptions):
   }
   const u = new Float64Array(n * U);
   const inputs = options.inputs;
+  const jumpLists: readonly (readonly number[])[] =
+    options.jumps === undefined
+      ? []
+      : options.jumps.length > 0 && typeof options.jumps[0] !== 'number'
+        ? (options.jumps as readonly (readonly number[])[])
+        : Array.from({ length: n }, () => options.jumps as readonly number[]);
+  if (jumpLists.length > 0 && jumpLists.length !== n) {
+    throw new RangeError(`modelField: ${jumpLists.length} jump lists for ${n} trajectories`);
+  }
+  // The current step of each row, so that a stage at a step's end takes the left limit.
+  const stepStart = new Float64Array(n).fill(Number.NaN);
+  const stepEnd = new Float64Array(n).fill(Number.NaN);
   const fill = (t: Arr, count: number, rows: Int32Array | null) => {
     if (inputs === undefined) return;
     for (let q = 0; q < count; q++) {
       const b = rows === null ? q : rows[q];
-      inputs(t[b], b, u, b * U);
+      const e = stepEnd[b];
+      const atEnd =
+        t[b] > stepStart[b] && Math.abs(t[b] - e) <= 4 * Number.EPSILON * Math.max(Math.abs(e), 1);
+      if (atEnd) inputs(e, b, u, b * U, 'left');
+      else inputs(t[b], b, u, b * U, 'right');
     }
   };
   const covariates = cov;
@@ -83,6 +114,83 @@ export function modelField(compiled: CompiledModel, options: ModelFieldOptions):
       fill(t, count, rows);
       compiled.jac(t, y, p, u, covariates, J, count, rows);
     },
+    beginStep(tStart, tEnd, count, rows) {
+      for (let q = 0; q < count; q++) {
+        const b = rows === null ? q : rows[q];
+        stepStart[b] = tStart[b];
+        stepEnd[b] = tEnd[b];
+      }
+    },
   };
+  if (jumpLists.length > 0) field.discontinuities = (b) => jumpLists[b];
   return field;
+}
+
+/** A piecewise-constant or piecewise-linear signal: values at the given (increasing) times. */
+export interface InputSeries {
+  readonly times: readonly number[];
+  readonly values: readonly number[];
+  /** 'step': the value holds until the next time (right-continuous); 'linear': interpolated. */
+  readonly interpolation: 'step' | 'linear';
+}
+
+/**
+ * Input values from data: one {@link InputSeries} per input for each trajectory. Before the
+ * first time the first value holds, after the last the last. Returns the `inputs` function and
+ * the `jumps` (the times of step inputs) to give to {@link modelField}.
+ *
+ * @example
+ * ```ts
+ * // One input (a meal rate) for one trajectory: 50 from t = 10 to 25, else 0.
+ * const { inputs, jumps } = inputSeries([[{ times: [0, 10, 25], values: [0, 50, 0], interpolation: 'step' }]]);
+ * const field = modelField(compiled, { n: 1, inputs, jumps });
+ * ```
+ */
+export function inputSeries(series: readonly (readonly InputSeries[])[]): {
+  inputs: InputFunction;
+  jumps: number[][];
+} {
+  series.forEach((list, b) => {
+    list.forEach((s, k) => {
+      if (s.times.length === 0 || s.times.length !== s.values.length) {
+        throw new RangeError(
+          `inputSeries: trajectory ${b}, input ${k}: need equally many (≥ 1) times and values`,
+        );
+      }
+      for (let i = 1; i < s.times.length; i++) {
+        if (!(s.times[i] > s.times[i - 1])) {
+          throw new RangeError(`inputSeries: trajectory ${b}, input ${k}: times must increase (index ${i})`);
+        }
+      }
+    });
+  });
+  const jumps = series.map((list) => {
+    const set = new Set<number>();
+    for (const s of list) if (s.interpolation === 'step') for (const t of s.times.slice(1)) set.add(t);
+    return [...set].sort((a, b) => a - b);
+  });
+  const inputs: InputFunction = (t, b, out, offset, side) => {
+    const list = series[b];
+    for (let k = 0; k < list.length; k++) {
+      const { times, values, interpolation } = list[k];
+      // Index of the last time ≤ t (or < t for a left limit).
+      let lo = 0;
+      let hi = times.length - 1;
+      if (side === 'left' ? t <= times[0] : t < times[0]) {
+        out[offset + k] = values[0];
+        continue;
+      }
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (side === 'left' ? times[mid] < t : times[mid] <= t) lo = mid;
+        else hi = mid - 1;
+      }
+      if (interpolation === 'step' || lo === times.length - 1) out[offset + k] = values[lo];
+      else {
+        const w = (t - times[lo]) / (times[lo + 1] - times[lo]);
+        out[offset + k] = values[lo] + w * (values[lo + 1] - values[lo]);
+      }
+    }
+  };
+  return { inputs, jumps };
 }

@@ -338,7 +338,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
   // Doses: per trajectory, the sorted times at which something changes (bolus, infusion start
   // or end), as stops; infusions enter through a wrapper that adds each row's current rates.
   const doses = options.doses ?? [];
-  const events: { time: number; dose: number; kind: 'bolus' | 'start' | 'end' }[][] = Array.from(
+  const events: { time: number; dose: number; kind: 'bolus' | 'start' | 'end' | 'jump' }[][] = Array.from(
     { length: N },
     () => [],
   );
@@ -364,6 +364,15 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
       events[d.trajectory].push({ time: d.time + d.duration, dose: i, kind: 'end' });
     }
   });
+  // Jumps of the field itself (piecewise-constant inputs): stops where the method restarts.
+  if (field.discontinuities !== undefined) {
+    for (let b = 0; b < N; b++) {
+      for (const time of field.discontinuities(b)) {
+        if (Number.isFinite(time) && time > t0[b] && time < t1[b])
+          events[b].push({ time, dose: -1, kind: 'jump' });
+      }
+    }
+  }
   for (const list of events) list.sort((a, b) => a.time - b.time);
   const nextEvent = new Int32Array(N);
   const rates = new Float64Array(N * D);
@@ -427,8 +436,9 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     let changed = false;
     while (nextEvent[b] < ev.length && ev[nextEvent[b]].time <= t[b]) {
       const e = ev[nextEvent[b]++];
-      const d = doses[e.dose];
       changed = true;
+      if (e.kind === 'jump') continue;
+      const d = doses[e.dose];
       if (d.kind === 'bolus') {
         y[b * D + d.state] += d.amount;
         if (records !== null) {
@@ -541,6 +551,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
 
   const rowsBuf = new Int32Array(N);
   const hTry = new Float64Array(N);
+  const tEnd = new Float64Array(N);
   const landing = new Uint8Array(N);
   const acceptedBuf = new Int32Array(N);
   const k = Math.min(method.order, Math.max(method.embeddedOrder, 1)) + 1;
@@ -559,6 +570,13 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
         hTry[b] = h[b];
         landing[b] = 0;
       }
+    }
+    if (stepField.beginStep !== undefined) {
+      for (let q = 0; q < n; q++) {
+        const b = active[q];
+        tEnd[b] = landing[b] ? nextStop(b) : t[b] + hTry[b];
+      }
+      stepField.beginStep(t, tEnd, n, rowsBuf.subarray(0, n));
     }
     stepper.attempt(t, y, params, hTry, yNew, err, n, rowsBuf.subarray(0, n));
     let nAccepted = 0;
@@ -617,6 +635,8 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
             landing[b] = 0;
             oneRow[0] = b;
             stepper.reset(b);
+            tEnd[b] = t[b] + hTry[b];
+            stepField.beginStep?.(t, tEnd, 1, oneRow);
             stepper.attempt(t, y, params, hTry, yNew, err, 1, oneRow);
             stepper.accept(1, oneRow);
           }
@@ -733,6 +753,8 @@ function withRates(field: VectorField, rates: Float64Array): VectorField {
   };
   const jac = field.jac;
   if (jac !== undefined) wrapped.jac = (t, y, p, J, n, rows) => jac.call(field, t, y, p, J, n, rows);
+  const begin = field.beginStep;
+  if (begin !== undefined) wrapped.beginStep = (a, b, n, rows) => begin.call(field, a, b, n, rows);
   const jvp = field.jvp;
   if (jvp !== undefined)
     wrapped.jvp = (t, y, p, yd, pd, out, n, rows) => jvp.call(field, t, y, p, yd, pd, out, n, rows);
@@ -765,6 +787,7 @@ function initialSteps(
   const rows = Int32Array.from(active);
   const N = t.length;
   const f0 = new Float64Array(N * D);
+  field.beginStep?.(t, t1, n, rows);
   field.f(t, y, p, f0, n, rows);
   const scale = (b: number, i: number) =>
     (typeof c.atol === 'number' ? c.atol : c.atol[i]) + c.rtol * Math.abs(y[b * D + i]);
@@ -788,6 +811,7 @@ function initialSteps(
     tt[b] = t[b] + h0[b];
   }
   const f1 = new Float64Array(N * D);
+  field.beginStep?.(t, tt, n, rows);
   field.f(tt, y1, p, f1, n, rows);
   for (const b of active) {
     let s = 0;
