@@ -20,7 +20,7 @@ export interface AdjointGradients {
   readonly y0: Float64Array;
   /** ∂L/∂p, [N·nParams]. */
   readonly params: Float64Array;
-  /** ∂L/∂amount of each bolus, in the order of the solve's `doses` (0 for infusions). */
+  /** ∂L/∂amount of each bolus and ∂L/∂rate of each infusion, in the order of the solve's `doses`. */
   readonly doses: Float64Array;
 }
 
@@ -93,6 +93,15 @@ export function discreteAdjoint(
     }
   };
   const doseBar = new Float64Array(solution.doses.length);
+  const infusionsOf: { index: number; start: number; end: number; state: number }[][] = Array.from(
+    { length: N },
+    () => [],
+  );
+  solution.doses.forEach((d, index) => {
+    if (d.kind === 'infusion') {
+      infusionsOf[d.trajectory].push({ index, start: d.time, end: d.time + d.duration, state: d.state });
+    }
+  });
   // Bolus amounts: y⁺ = y⁻ + a·e_state, so ∂L/∂a = λ⁺[state] (λ just after the dose).
   const doseStates = solution.doses.map((d) => d.state);
   const addDoses = (b: number, step: number) => {
@@ -183,6 +192,17 @@ export function discreteAdjoint(
             if (aij !== 0) kBar[j][b * D + d] += hb * aij * g;
           }
         }
+      }
+    }
+    // Infusion rates enter every stage of the steps they cover: ∂L/∂r = Σᵢ k̄ᵢ[state].
+    for (let q = 0; hasRates && q < n; q++) {
+      const b = rs[q];
+      const mid = T[b] + 0.5 * H[b];
+      for (const inf of infusionsOf[b]) {
+        if (!(mid > inf.start && mid < inf.end)) continue;
+        let g = 0;
+        for (let i = 0; i < s; i++) g += kBar[i][b * D + inf.state];
+        doseBar[inf.index] += g;
       }
     }
     for (let q = 0; q < n; q++) {

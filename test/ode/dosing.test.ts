@@ -179,17 +179,19 @@ describe('gradients through repeated oral doses (two-compartment PK)', () => {
       expect(rel(g.y0[k], d), `y0 ${k}`).toBeLessThan(1e-5);
     }
     doses.forEach((dose, k) => {
-      if (dose.kind !== 'bolus') return;
+      // ∂L/∂amount for boluses, ∂L/∂rate for the infusion.
       const d = fd(
         (s) =>
           loss(
             y0,
             params,
-            doses.map((x, j) => (j === k && x.kind === 'bolus' ? { ...x, amount: x.amount + s } : x)),
+            doses.map((x, j) =>
+              j !== k ? x : x.kind === 'bolus' ? { ...x, amount: x.amount + s } : { ...x, rate: x.rate + s },
+            ),
           ),
         1e-3,
       );
-      expect(rel(g.doses[k], d), `dose ${k}`).toBeLessThan(1e-5);
+      expect(rel(g.doses[k], d), `dose ${k} (${dose.kind})`).toBeLessThan(1e-5);
     });
   });
 });
