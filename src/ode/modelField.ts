@@ -38,8 +38,9 @@ export interface ModelFieldOptions {
 /**
  * A vector field over `n` trajectories of a compiled model.
  *
- * Input functions may be discontinuous (meals, infusions); give their jump times to `solve`
- * as save times or stops so that no step straddles a jump.
+ * Input functions may be discontinuous (meals, insulin boluses given as rates): pass their
+ * jump times as `jumps` (see {@link inputSeries}), and solvers land on them, restart there and
+ * take the value from the left at the end of a step that lands on a jump.
  *
  * @example
  * ```ts
