@@ -43,7 +43,7 @@ const OPTION_KEYS = [
 
 /**
  * Gradients of a loss L(saved values) with respect to the initial states, the parameters and
- * the bolus amounts, by the continuous adjoint. `savedBar[b]` holds ∂L/∂(saved values of
+ * the bolus amounts (infusion-rate entries are 0: not computed by this method), by the continuous adjoint. `savedBar[b]` holds ∂L/∂(saved values of
  * trajectory b), laid out like `solution.ys[b]`; `options` are the options the solution was
  * computed with (the backward solves use the same method, controller and maxSteps; the
  * controller's tolerances govern the gradient's accuracy).
