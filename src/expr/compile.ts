@@ -730,6 +730,32 @@ class Compiled implements CompiledModel {
     };
   }
 
+  /** Whether batch is valid and t, y, p, u, c hold `extent` trajectories (no allocation). */
+  private fits(batch: number, extent: number, t: Arr, y: Arr, p: Arr, u: Arr, c: Arr): boolean {
+    const L = this.L;
+    return (
+      Number.isInteger(batch) &&
+      batch >= 0 &&
+      t.length >= extent &&
+      y.length >= extent * L.D &&
+      p.length >= extent * L.P &&
+      u.length >= extent * L.U &&
+      c.length >= extent * L.C
+    );
+  }
+
+  /** The common arrays with their widths, for the failure message. */
+  private commonArrays(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr): [string, Arr, number][] {
+    const L = this.L;
+    return [
+      ['t', t, 1],
+      ['y', y, L.D],
+      ['p', p, L.P],
+      ['u', u, L.U],
+      ['c', c, L.C],
+    ];
+  }
+
   private check(extent: number, name: string, batch: number, arrays: [string, Arr, number][]): void {
     if (!Number.isInteger(batch) || batch < 0)
       throw new RangeError(`${name}: batch must be a non-negative integer, got ${batch}`);
@@ -762,26 +788,8 @@ class Compiled implements CompiledModel {
     const L = this.L;
     const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
-    if (
-      !(
-        Number.isInteger(batch) &&
-        batch >= 0 &&
-        t.length >= extent &&
-        y.length >= extent * L.D &&
-        p.length >= extent * L.P &&
-        u.length >= extent * L.U &&
-        c.length >= extent * L.C &&
-        out.length >= extent * L.D
-      )
-    ) {
-      this.check(extent, 'rhs', batch, [
-        ['t', t, 1],
-        ['y', y, L.D],
-        ['p', p, L.P],
-        ['u', u, L.U],
-        ['c', c, L.C],
-        ['out', out, L.D],
-      ]);
+    if (!(this.fits(batch, extent, t, y, p, u, c) && out.length >= extent * L.D)) {
+      this.check(extent, 'rhs', batch, [...this.commonArrays(t, y, p, u, c), ['out', out, L.D]]);
     }
     this.ensureStatics(p, c, batch, rows);
     this.fns.rhs(t, y, p, u, c, out, batch, rows, this.rt, this.ni.get(batch), this.no.get(batch));
@@ -791,26 +799,8 @@ class Compiled implements CompiledModel {
     const L = this.L;
     const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
-    if (
-      !(
-        Number.isInteger(batch) &&
-        batch >= 0 &&
-        t.length >= extent &&
-        y.length >= extent * L.D &&
-        p.length >= extent * L.P &&
-        u.length >= extent * L.U &&
-        c.length >= extent * L.C &&
-        J.length >= extent * L.D * L.D
-      )
-    ) {
-      this.check(extent, 'jac', batch, [
-        ['t', t, 1],
-        ['y', y, L.D],
-        ['p', p, L.P],
-        ['u', u, L.U],
-        ['c', c, L.C],
-        ['J', J, L.D * L.D],
-      ]);
+    if (!(this.fits(batch, extent, t, y, p, u, c) && J.length >= extent * L.D * L.D)) {
+      this.check(extent, 'jac', batch, [...this.commonArrays(t, y, p, u, c), ['J', J, L.D * L.D]]);
     }
     this.ensureStatics(p, c, batch, rows);
     this.fns.jac(
@@ -847,24 +837,14 @@ class Compiled implements CompiledModel {
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
-        Number.isInteger(batch) &&
-        batch >= 0 &&
-        t.length >= extent &&
-        y.length >= extent * L.D &&
-        p.length >= extent * L.P &&
-        u.length >= extent * L.U &&
-        c.length >= extent * L.C &&
+        this.fits(batch, extent, t, y, p, u, c) &&
         outBar.length >= extent * L.D &&
         yBar.length >= extent * L.D &&
         pBar.length >= extent * L.P
       )
     ) {
       this.check(extent, 'vjp', batch, [
-        ['t', t, 1],
-        ['y', y, L.D],
-        ['p', p, L.P],
-        ['u', u, L.U],
-        ['c', c, L.C],
+        ...this.commonArrays(t, y, p, u, c),
         ['outBar', outBar, L.D],
         ['yBar', yBar, L.D],
         ['pBar', pBar, L.P],
@@ -907,24 +887,14 @@ class Compiled implements CompiledModel {
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
-        Number.isInteger(batch) &&
-        batch >= 0 &&
-        t.length >= extent &&
-        y.length >= extent * L.D &&
-        p.length >= extent * L.P &&
-        u.length >= extent * L.U &&
-        c.length >= extent * L.C &&
+        this.fits(batch, extent, t, y, p, u, c) &&
         yDot.length >= extent * L.D &&
         pDot.length >= extent * L.P &&
         out.length >= extent * L.D
       )
     ) {
       this.check(extent, 'jvp', batch, [
-        ['t', t, 1],
-        ['y', y, L.D],
-        ['p', p, L.P],
-        ['u', u, L.U],
-        ['c', c, L.C],
+        ...this.commonArrays(t, y, p, u, c),
         ['yDot', yDot, L.D],
         ['pDot', pDot, L.P],
         ['out', out, L.D],
@@ -1007,27 +977,11 @@ class Compiled implements CompiledModel {
     batch: number,
     rows: Int32Array | null = null,
   ): void {
-    const L = this.L;
     const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
-    if (
-      !(
-        Number.isInteger(batch) &&
-        batch >= 0 &&
-        t.length >= extent &&
-        y.length >= extent * L.D &&
-        p.length >= extent * L.P &&
-        u.length >= extent * L.U &&
-        c.length >= extent * L.C &&
-        out.length >= extent * this.nObservables
-      )
-    ) {
+    if (!(this.fits(batch, extent, t, y, p, u, c) && out.length >= extent * this.nObservables)) {
       this.check(extent, 'observe', batch, [
-        ['t', t, 1],
-        ['y', y, L.D],
-        ['p', p, L.P],
-        ['u', u, L.U],
-        ['c', c, L.C],
+        ...this.commonArrays(t, y, p, u, c),
         ['out', out, this.nObservables],
       ]);
     }
@@ -1052,24 +1006,14 @@ class Compiled implements CompiledModel {
     // Checked without allocating; the detailed message is built only on failure.
     if (
       !(
-        Number.isInteger(batch) &&
-        batch >= 0 &&
-        t.length >= extent &&
-        y.length >= extent * L.D &&
-        p.length >= extent * L.P &&
-        u.length >= extent * L.U &&
-        c.length >= extent * L.C &&
+        this.fits(batch, extent, t, y, p, u, c) &&
         outBar.length >= extent * this.nObservables &&
         yBar.length >= extent * L.D &&
         pBar.length >= extent * L.P
       )
     ) {
       this.check(extent, 'observeVjp', batch, [
-        ['t', t, 1],
-        ['y', y, L.D],
-        ['p', p, L.P],
-        ['u', u, L.U],
-        ['c', c, L.C],
+        ...this.commonArrays(t, y, p, u, c),
         ['outBar', outBar, this.nObservables],
         ['yBar', yBar, L.D],
         ['pBar', pBar, L.P],
