@@ -198,6 +198,7 @@ export {
 } from './ode/modelField.js';
 export { type RosenbrockOptions, rodas4, rodas5p } from './ode/rosenbrock.js';
 export {
+  DenseSolution,
   type Dose,
   type EventRecord,
   type EventSpec,

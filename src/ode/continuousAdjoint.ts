@@ -114,8 +114,10 @@ export function continuousAdjoint(
     );
   }
   const saveat: SaveAt = options.saveat ?? saveAt.final();
-  if (saveat.kind === 'steps') {
-    throw new TypeError(`${where}: saves at every step are not supported; save at saveAt.times(…)`);
+  if (saveat.kind === 'steps' || saveat.kind === 'dense') {
+    throw new TypeError(
+      `${where}: saveAt.steps() and saveAt.dense() are not supported; save at saveAt.times(…)`,
+    );
   }
   const N = solution.n;
   const D = field.dim;

@@ -195,6 +195,7 @@ export function forwardSensitivities(
   const sFinal = new Float64Array(N * D * K);
   splitRows(sol.yFinal, N, D, K, yFinal, sFinal);
   const solution: Solution = {
+    dense: null,
     events: [],
     method: sol.method,
     n: N,

@@ -69,6 +69,8 @@ export interface Method {
   readonly order: number;
   /** Order of the embedded solution used for the error estimate (0 = none: fixed steps only). */
   readonly embeddedOrder: number;
+  /** Order of the dense output, if known (used to sample it for `saveAt.dense()`; default 4). */
+  readonly denseOrder?: number;
   /** Whether the method is implicit or linearly implicit (needs `field.jac`). */
   readonly stiff: boolean;
   /**

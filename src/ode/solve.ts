@@ -22,7 +22,8 @@ type Arr = Float64Array;
 export type SaveAt =
   | { readonly kind: 'times'; readonly times: Float64Array | readonly Float64Array[] }
   | { readonly kind: 'steps' }
-  | { readonly kind: 'final' };
+  | { readonly kind: 'final' }
+  | { readonly kind: 'dense' };
 
 /**
  * Save points: `saveAt.times(ts)` at the same times for every trajectory (or one array per
@@ -54,7 +55,74 @@ export const saveAt = {
   final(): SaveAt {
     return { kind: 'final' };
   },
+  /** The end state, plus `solution.dense` to evaluate the solution anywhere in [t0, t1]. */
+  dense(): SaveAt {
+    return { kind: 'dense' };
+  },
 };
+
+/**
+ * The solution as a function of time, from the method's dense output on every accepted step
+ * (sampled at denseOrder + 1 points per step and evaluated by barycentric Lagrange
+ * interpolation, which reproduces the method's polynomial interpolant).
+ */
+export class DenseSolution {
+  /** @internal */
+  constructor(
+    private readonly dim: number,
+    private readonly nodes: Float64Array,
+    private readonly weights: Float64Array,
+    private readonly stepT: readonly number[][],
+    private readonly stepH: readonly number[][],
+    private readonly samples: readonly number[][],
+  ) {}
+
+  /**
+   * y(t) of trajectory b, written to `out` (a new array when omitted).
+   *
+   * @throws RangeError when t lies outside the solved interval of trajectory b.
+   */
+  evaluate(b: number, t: number, out: Float64Array = new Float64Array(this.dim)): Float64Array {
+    const ts = this.stepT[b];
+    const hs = this.stepH[b];
+    if (ts === undefined) throw new RangeError(`dense: no trajectory ${b}`);
+    const n = ts.length;
+    if (n === 0 || !(t >= ts[0] && t <= ts[n - 1] + hs[n - 1])) {
+      const end = n === 0 ? ts[0] : ts[n - 1] + hs[n - 1];
+      throw new RangeError(
+        `dense: t = ${t} lies outside the solution of trajectory ${b}, [${ts[0]}, ${end}]`,
+      );
+    }
+    // The last step starting at or before t.
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ts[mid] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    const theta = hs[lo] === 0 ? 0 : Math.min(1, Math.max(0, (t - ts[lo]) / hs[lo]));
+    const q = this.nodes.length;
+    const D = this.dim;
+    const base = lo * q * D;
+    const data = this.samples[b];
+    for (let j = 0; j < q; j++) {
+      if (theta === this.nodes[j]) {
+        for (let i = 0; i < D; i++) out[i] = data[base + j * D + i];
+        return out;
+      }
+    }
+    let denom = 0;
+    out.fill(0, 0, D);
+    for (let j = 0; j < q; j++) {
+      const c = this.weights[j] / (theta - this.nodes[j]);
+      denom += c;
+      for (let i = 0; i < D; i++) out[i] += c * data[base + j * D + i];
+    }
+    for (let i = 0; i < D; i++) out[i] /= denom;
+    return out;
+  }
+}
 
 /**
  * A dose given to one trajectory: a bolus adds `amount` to a state at `time`; an infusion adds
@@ -213,6 +281,8 @@ export interface Solution {
   readonly doses: readonly Dose[];
   /** The method that was used. */
   readonly method: Method;
+  /** With `saveAt.dense()`: the solution anywhere in [t0, t1]. */
+  readonly dense: DenseSolution | null;
   /** The events that happened, in the order they happened per trajectory. */
   readonly events: readonly EventRecord[];
 }
@@ -320,7 +390,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
       ? saveat.times instanceof Float64Array
         ? Array.from({ length: N }, () => saveat.times as Float64Array)
         : (saveat.times as readonly Float64Array[]).slice()
-      : saveat.kind === 'final'
+      : saveat.kind === 'final' || saveat.kind === 'dense'
         ? Array.from({ length: N }, (_, b) => Float64Array.of(t1[b]))
         : [];
   if (saveat.kind === 'times') {
@@ -411,6 +481,20 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     : null;
   let accepted = 0;
   let rejected = 0;
+  // Dense output: the interpolant sampled at Chebyshev–Lobatto points of every accepted step.
+  const denseQ = Math.min(Math.max((method.denseOrder ?? 4) + 1, 2), 9);
+  const denseNodes = Float64Array.from(
+    { length: denseQ },
+    (_, j) => 0.5 - 0.5 * Math.cos((Math.PI * j) / (denseQ - 1)),
+  );
+  const denseWeights = Float64Array.from(
+    { length: denseQ },
+    (_, j) => (j % 2 === 0 ? 1 : -1) * (j === 0 || j === denseQ - 1 ? 0.5 : 1),
+  );
+  const denseT: number[][] = Array.from({ length: N }, () => []);
+  const denseH: number[][] = Array.from({ length: N }, () => []);
+  const denseY: number[][] = Array.from({ length: N }, () => []);
+  const denseBuf = new Float64Array(D);
   const rec = options.recordForAdjoint;
   const checkpointLimit = typeof rec === 'object' ? rec.checkpoints : null;
   if (typeof checkpointLimit === 'number' && !(Number.isInteger(checkpointLimit) && checkpointLimit >= 2)) {
@@ -657,6 +741,14 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
           if (r.checkpointSteps.length > limit) thin(r, stride, b, D);
         }
       }
+      if (saveat.kind === 'dense') {
+        denseT[b].push(t[b]);
+        denseH[b].push(hTry[b]);
+        for (let j = 0; j < denseQ; j++) {
+          stepper.interpolate(b, denseNodes[j], denseBuf, 0);
+          for (let i = 0; i < D; i++) denseY[b].push(denseBuf[i]);
+        }
+      }
       t[b] = landing[b] ? nextStop(b) : t[b] + hTry[b];
       for (let i = 0; i < D; i++) y[b * D + i] = yNew[b * D + i];
       if (saveat.kind === 'steps') save(b);
@@ -699,7 +791,8 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     }
   }
   // A trajectory that failed before t1 still reports its last state.
-  if (saveat.kind === 'final') for (let b = 0; b < N; b++) if (outTs[b].length === 0) save(b);
+  if (saveat.kind === 'final' || saveat.kind === 'dense')
+    for (let b = 0; b < N; b++) if (outTs[b].length === 0) save(b);
   if (failures.length > 0 && options.throwOnFailure) throw new SolveError(failures);
   const c = stepper.counters;
   return {
@@ -715,6 +808,8 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     doses,
     events: eventLog,
     method,
+    dense:
+      saveat.kind === 'dense' ? new DenseSolution(D, denseNodes, denseWeights, denseT, denseH, denseY) : null,
   };
 }
 

@@ -14,6 +14,7 @@ import { rk4 } from '../../src/ode/methods/rk4.js';
 import { tsit5 } from '../../src/ode/methods/tsit5.js';
 import { vern7 } from '../../src/ode/methods/vern7.js';
 import { modelField } from '../../src/ode/modelField.js';
+import { rodas5p } from '../../src/ode/rosenbrock.js';
 import { SolveError, saveAt, solve } from '../../src/ode/solve.js';
 
 /** y'' = −ω²y as a first-order system, ω = p[0]; exact y = cos ωt for y0 = (1, 0). */
@@ -262,5 +263,48 @@ describe('defaults and hints', () => {
       maxSteps: 50,
     });
     expect(sol.failures[0].message).toMatch(/if the problem is stiff, use method: rodas5p\(\)/);
+  });
+});
+
+describe('dense output', () => {
+  it('evaluates the solution anywhere, as accurately as the method’s interpolant', () => {
+    const stiffOsc: VectorField = {
+      ...oscillator,
+      jac(_t, _y, p, J, n, rows) {
+        for (let q = 0; q < n; q++) {
+          const b = rows === null ? q : rows[q];
+          J.set([0, 1, -p[b] * p[b], 0], 4 * b);
+        }
+      },
+    };
+    for (const [method, tol] of [
+      [dopri5(), 1e-6],
+      [tsit5(), 1e-6],
+      [vern7(), 1e-8],
+      [rodas5p(), 1e-5],
+    ] as const) {
+      const sol = solve(stiffOsc, new Float64Array([1, 0, 1, 0]), {
+        method,
+        t1: 5,
+        params: new Float64Array([2, 3]),
+        controller: pid({ rtol: 1e-9, atol: 1e-10 }),
+        saveat: saveAt.dense(),
+      });
+      const dense = sol.dense!;
+      for (let i = 0; i <= 100; i++) {
+        const t = (5 * i) / 100;
+        for (const [b, w] of [
+          [0, 2],
+          [1, 3],
+        ]) {
+          const y = dense.evaluate(b, t);
+          expect(Math.abs(y[0] - Math.cos(w * t)), `${method.name} t=${t}`).toBeLessThan(tol);
+        }
+      }
+      expect(Array.from(dense.evaluate(0, 5))).toEqual(Array.from(sol.yFinal.subarray(0, 2)));
+      expect(() => dense.evaluate(0, 5.5)).toThrow(
+        /t = 5.5 lies outside the solution of trajectory 0, \[0, 5\]/,
+      );
+    }
   });
 });
