@@ -12,6 +12,7 @@ import { elaborate, reservedNameProblem } from './elaborate.js';
 import { isValidName } from './lexer.js';
 import {
   type Interpolation,
+  MLP_ACTIVATIONS,
   type MlpArchitecture,
   type Model,
   ModelError,
@@ -96,16 +97,7 @@ export interface MlpOptions {
   readonly activation: MlpArchitecture['activation'];
 }
 
-const ACTIVATIONS: readonly MlpArchitecture['activation'][] = [
-  'tanh',
-  'relu',
-  'sigmoid',
-  'gelu',
-  'silu',
-  'softplus',
-  'elu',
-  'identity',
-];
+const ACTIVATIONS = MLP_ACTIVATIONS;
 
 /**
  * A handle for a declared network. `out('a')` is the text's `F.a` (the network on its declared

@@ -57,6 +57,18 @@ export interface DerivedDecl {
   readonly loc?: SourceLocation;
 }
 
+/** The activations a network of the model language may use. */
+export const MLP_ACTIVATIONS: readonly MlpArchitecture['activation'][] = [
+  'tanh',
+  'relu',
+  'sigmoid',
+  'gelu',
+  'silu',
+  'softplus',
+  'elu',
+  'identity',
+];
+
 /** A multilayer perceptron: hidden widths and activation. */
 export interface MlpArchitecture {
   readonly kind: 'mlp';

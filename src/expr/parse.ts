@@ -36,7 +36,7 @@ import type {
 } from './ast.js';
 import { elaborate } from './elaborate.js';
 import { type Token, type TokenKind, tokenize } from './lexer.js';
-import type { MlpArchitecture, Model, ParamScale } from './model.js';
+import { MLP_ACTIVATIONS, type MlpArchitecture, type Model, type ParamScale } from './model.js';
 import { type Pos, SourceText, syntaxError } from './source.js';
 import { closestName } from './suggest.js';
 
@@ -79,16 +79,7 @@ const DECLARATION_KEYWORDS = [
   'net',
 ] as const;
 
-const ACTIVATIONS: readonly MlpArchitecture['activation'][] = [
-  'tanh',
-  'relu',
-  'sigmoid',
-  'gelu',
-  'silu',
-  'softplus',
-  'elu',
-  'identity',
-];
+const ACTIVATIONS = MLP_ACTIVATIONS;
 
 const COMPARISONS: ReadonlySet<TokenKind> = new Set(['<', '<=', '>', '>=', '==', '!=']);
 

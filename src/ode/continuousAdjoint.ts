@@ -11,7 +11,15 @@ import type { AdjointGradients } from './adjoint.js';
 import { type Controller, pid, rejectUnknown } from './controller.js';
 import type { VectorField } from './field.js';
 import { tsit5 } from './methods/tsit5.js';
-import { type Dose, type SaveAt, type Solution, type SolveOptions, saveAt, solve } from './solve.js';
+import {
+  type Dose,
+  type SaveAt,
+  SOLVE_KEYS,
+  type Solution,
+  type SolveOptions,
+  saveAt,
+  solve,
+} from './solve.js';
 
 type Arr = Float64Array;
 
@@ -27,19 +35,7 @@ export interface ContinuousAdjointOptions extends SolveOptions {
   y0?: Float64Array;
 }
 
-const OPTION_KEYS = [
-  'method',
-  't0',
-  't1',
-  'params',
-  'controller',
-  'saveat',
-  'maxSteps',
-  'throwOnFailure',
-  'recordForAdjoint',
-  'doses',
-  'y0',
-];
+const OPTION_KEYS = [...SOLVE_KEYS, 'y0'];
 
 /**
  * Gradients of a loss L(saved values) with respect to the initial states, the parameters and

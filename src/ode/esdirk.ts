@@ -19,6 +19,7 @@
  * f(t₁, y₁) and starts the next step (first same as last). Dense output is the cubic Hermite
  * interpolant of y₀, y₁ and these two slopes (order 3).
  */
+import { rejectUnknown } from './controller.js';
 import type { VectorField } from './field.js';
 import { Counters, Linearization } from './linearization.js';
 import { luSolve } from './lu.js';
@@ -426,11 +427,7 @@ class EsdirkStepper implements Stepper {
  * ```
  */
 export function kvaerno5(options: EsdirkOptions = {}): Method {
-  for (const key of Object.keys(options)) {
-    if (!ESDIRK_KEYS.includes(key)) {
-      throw new TypeError(`kvaerno5: unknown option "${key}"; the options are ${ESDIRK_KEYS.join(', ')}`);
-    }
-  }
+  rejectUnknown('kvaerno5', options, ESDIRK_KEYS);
   const rtolOption = options.rtol;
   const atolOption = options.atol;
   const rtol = rtolOption ?? 1e-6;

@@ -20,6 +20,7 @@
  * time before t₀). With `autonomous: true` the term is dropped (∂f/∂t = 0): use it when f does
  * not depend on t.
  */
+import { rejectUnknown } from './controller.js';
 import type { VectorField } from './field.js';
 import { Counters, Linearization } from './linearization.js';
 import { luSolve } from './lu.js';
@@ -466,11 +467,7 @@ class RosenbrockStepper implements Stepper {
 }
 
 function rosenbrockMethod(tab: RosenbrockTableau, options: RosenbrockOptions, who: string): Method {
-  for (const key of Object.keys(options)) {
-    if (!ROSENBROCK_KEYS.includes(key)) {
-      throw new TypeError(`${who}: unknown option "${key}"; the options are ${ROSENBROCK_KEYS.join(', ')}`);
-    }
-  }
+  rejectUnknown(who, options, ROSENBROCK_KEYS);
   const autonomous = options.autonomous ?? false;
   return {
     name: tab.name,

@@ -226,7 +226,8 @@ export interface SolveOptions {
   events?: readonly EventSpec[];
 }
 
-const SOLVE_KEYS = [
+/** The options `solve` accepts (other functions taking solve options extend this list). */
+export const SOLVE_KEYS: readonly string[] = [
   'method',
   't0',
   't1',
