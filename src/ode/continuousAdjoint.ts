@@ -8,9 +8,10 @@
  * `'backsolve'` integrates y backwards together with the adjoint, from the final state.
  */
 import type { AdjointGradients } from './adjoint.js';
-import { type Controller, pid, rejectUnknown } from './controller.js';
+import { type Controller, pid } from './controller.js';
 import type { VectorField } from './field.js';
 import { tsit5 } from './methods/tsit5.js';
+import { rejectUnknown } from './options.js';
 import {
   type Dose,
   type SaveAt,

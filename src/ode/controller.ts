@@ -2,6 +2,7 @@
  * Step-size controllers: how the solve loop chooses step sizes. Either adaptive (PID control
  * of the embedded error estimate, Söderlind's digital filters) or constant steps.
  */
+import { rejectUnknown } from './options.js';
 
 /** Adaptive PID step-size control on the weighted RMS error. */
 export interface PidController {
@@ -64,15 +65,6 @@ const PID_KEYS: readonly (keyof PidOptions)[] = [
   'hMin',
   'hMax',
 ];
-
-/** Throws for keys of `options` that are not in `known`, naming the closest alternatives. */
-export function rejectUnknown(what: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`${what}: unknown option "${key}"; the options are ${known.join(', ')}`);
-    }
-  }
-}
 
 /**
  * Adaptive step-size control. The error of a step is the RMS over components of

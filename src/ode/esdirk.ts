@@ -19,11 +19,12 @@
  * f(t₁, y₁) and starts the next step (first same as last). Dense output is the cubic Hermite
  * interpolant of y₀, y₁ and these two slopes (order 3).
  */
-import { rejectUnknown } from './controller.js';
+
 import type { VectorField } from './field.js';
 import { Counters, Linearization } from './linearization.js';
 import { luSolve } from './lu.js';
 import type { Method, SolveTolerances, Stepper } from './method.js';
+import { rejectUnknown } from './options.js';
 
 type Arr = Float64Array;
 

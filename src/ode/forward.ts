@@ -24,8 +24,9 @@
  * Leis & Kramer (1988), "The simultaneous solution and sensitivity analysis of systems
  * described by ordinary differential equations", ACM TOMS 14(1).
  */
-import { rejectUnknown } from './controller.js';
+
 import type { VectorField } from './field.js';
+import { rejectUnknown } from './options.js';
 import { type Dose, type Solution, type SolveOptions, solve } from './solve.js';
 
 type Arr = Float64Array;

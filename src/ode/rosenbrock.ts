@@ -20,11 +20,12 @@
  * time before t₀). With `autonomous: true` the term is dropped (∂f/∂t = 0): use it when f does
  * not depend on t.
  */
-import { rejectUnknown } from './controller.js';
+
 import type { VectorField } from './field.js';
 import { Counters, Linearization } from './linearization.js';
 import { luSolve } from './lu.js';
 import type { Method, Stepper } from './method.js';
+import { rejectUnknown } from './options.js';
 
 type Arr = Float64Array;
 

@@ -11,10 +11,11 @@
  * Each trajectory steps on its own: the loop attempts steps only for the trajectories still
  * running (`rows`), so a stiff or long trajectory does not slow down the others.
  */
-import { type Controller, type PidController, pid, rejectUnknown } from './controller.js';
+import { type Controller, type PidController, pid } from './controller.js';
 import type { VectorField } from './field.js';
 import type { Method, Stepper } from './method.js';
 import { tsit5 } from './methods/tsit5.js';
+import { rejectUnknown } from './options.js';
 
 type Arr = Float64Array;
 
