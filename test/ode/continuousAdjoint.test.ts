@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/expr/compile.js';
-import { lotkaVolterraModel, pendulumModel, pkTwoCompartmentModel } from '../../src/models/index.js';
+import { lotkaVolterraModel, pendulumModel } from '../../src/models/index.js';
 import { type AdjointGradients, discreteAdjoint } from '../../src/ode/adjoint.js';
 import { type ContinuousAdjointVariant, continuousAdjoint } from '../../src/ode/continuousAdjoint.js';
 import { pid } from '../../src/ode/controller.js';
@@ -15,6 +15,7 @@ import { dopri5 } from '../../src/ode/methods/dopri5.js';
 import { modelField } from '../../src/ode/modelField.js';
 import { rodas5p } from '../../src/ode/rosenbrock.js';
 import { type Dose, type SolveOptions, saveAt, solve } from '../../src/ode/solve.js';
+import { repeatedDosePk } from '../support/pkScenario.js';
 
 const rel = (a: number, b: number, floor: number) => Math.abs(a - b) / Math.max(floor, Math.abs(b));
 const fd = (f: (s: number) => number, h: number) => (f(h) - f(-h)) / (2 * h);
@@ -130,21 +131,7 @@ describe('continuous adjoint', () => {
   });
 
   it('gives gradients of parameters, initial state and bolus amounts through repeated oral doses', () => {
-    const c = compileModel(pkTwoCompartmentModel());
-    const N = 2;
-    const field = modelField(c, { n: N });
-    const p0 = c.model.defaultParams();
-    const params = Float64Array.from(
-      { length: N * p0.length },
-      (_, i) => p0[i % p0.length] * (i < p0.length ? 1 : 1.2),
-    );
-    const y0 = new Float64Array([0, 5, 0, 0, 0, 1]);
-    const doses: Dose[] = [];
-    for (let b = 0; b < N; b++) {
-      for (let k = 0; k < 4; k++)
-        doses.push({ kind: 'bolus', trajectory: b, time: 6 * k, state: 0, amount: 80 + 10 * k + b });
-    }
-    doses.push({ kind: 'infusion', trajectory: 1, time: 3, state: 1, rate: 15, duration: 2 });
+    const { field, params, y0, doses } = repeatedDosePk();
     const pkTimes = Float64Array.from({ length: 12 }, (_, i) => 2 * (i + 1));
     check(
       field,

@@ -5,13 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/expr/compile.js';
-import { pkOneCompartmentModel, pkTwoCompartmentModel } from '../../src/models/index.js';
+import { pkOneCompartmentModel } from '../../src/models/index.js';
 import { discreteAdjoint } from '../../src/ode/adjoint.js';
 import { pid } from '../../src/ode/controller.js';
 import { dopri5 } from '../../src/ode/methods/dopri5.js';
 import { modelField } from '../../src/ode/modelField.js';
 import { rodas5p } from '../../src/ode/rosenbrock.js';
 import { type Dose, saveAt, solve } from '../../src/ode/solve.js';
+import { repeatedDosePk } from '../support/pkScenario.js';
 
 describe('doses', () => {
   const c = compileModel(pkOneCompartmentModel());
@@ -116,21 +117,8 @@ describe('doses', () => {
 
 describe('gradients through repeated oral doses (two-compartment PK)', () => {
   it('discrete adjoint = finite differences for parameters, initial state and dose amounts', () => {
-    const c = compileModel(pkTwoCompartmentModel());
+    const { field, params, y0, doses } = repeatedDosePk();
     const N = 2;
-    const field = modelField(c, { n: N });
-    const p0 = c.model.defaultParams();
-    const params = Float64Array.from(
-      { length: N * p0.length },
-      (_, i) => p0[i % p0.length] * (i < p0.length ? 1 : 1.2),
-    );
-    const y0 = new Float64Array([0, 5, 0, 0, 0, 1]);
-    const doses: Dose[] = [];
-    for (let b = 0; b < N; b++) {
-      for (let k = 0; k < 4; k++)
-        doses.push({ kind: 'bolus', trajectory: b, time: 6 * k, state: 0, amount: 80 + 10 * k + b });
-    }
-    doses.push({ kind: 'infusion', trajectory: 1, time: 3, state: 1, rate: 15, duration: 2 });
     const times = Float64Array.from({ length: 12 }, (_, i) => 2 * (i + 1));
     const opts = {
       method: dopri5(),
@@ -161,7 +149,7 @@ describe('gradients through repeated oral doses (two-compartment PK)', () => {
     const fd = (f: (s: number) => number, h: number) => (f(h) - f(-h)) / (2 * h);
     for (let i = 0; i < 5; i++) {
       // ka, CL, V1, Q, V2 of trajectory 0 and of trajectory 1
-      for (const k of [i, p0.length + i]) {
+      for (const k of [i, params.length / 2 + i]) {
         const d = fd((s) => {
           const q = params.slice();
           q[k] += s;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/expr/compile.js';
-import { lotkaVolterraModel, pendulumModel, pkTwoCompartmentModel } from '../../src/models/index.js';
+import { lotkaVolterraModel, pendulumModel } from '../../src/models/index.js';
 import { discreteAdjoint } from '../../src/ode/adjoint.js';
 import { pid } from '../../src/ode/controller.js';
 import { kvaerno5 } from '../../src/ode/esdirk.js';
@@ -19,6 +19,7 @@ import { vern7 } from '../../src/ode/methods/vern7.js';
 import { modelField } from '../../src/ode/modelField.js';
 import { rodas5p } from '../../src/ode/rosenbrock.js';
 import { type Dose, type SolveOptions, saveAt, solve } from '../../src/ode/solve.js';
+import { repeatedDosePk } from '../support/pkScenario.js';
 import { rober } from '../support/problems.js';
 
 interface Case {
@@ -187,20 +188,7 @@ describe('forward sensitivities', () => {
   });
 
   it('follow repeated oral doses in a two-compartment PK model, including dose amounts', () => {
-    const c = compileModel(pkTwoCompartmentModel());
-    const N = 2;
-    const field = modelField(c, { n: N });
-    const p0 = c.model.defaultParams();
-    const params = Float64Array.from(
-      { length: N * p0.length },
-      (_, i) => p0[i % p0.length] * (i < p0.length ? 1 : 1.2),
-    );
-    const doses: Dose[] = [];
-    for (let b = 0; b < N; b++) {
-      for (let k = 0; k < 4; k++)
-        doses.push({ kind: 'bolus', trajectory: b, time: 6 * k, state: 0, amount: 80 + 10 * k + b });
-    }
-    doses.push({ kind: 'infusion', trajectory: 1, time: 3, state: 1, rate: 15, duration: 2 });
+    const { field, params, doses } = repeatedDosePk();
     const e = compare({
       field,
       y0: new Float64Array([0, 5, 0, 0, 0, 1]),
