@@ -8,7 +8,7 @@
  */
 import { NDArray } from './ndarray.js';
 import { allocate } from './pool.js';
-import { broadcastShapes, broadcastStrides, type Shape, sizeOf } from './shape.js';
+import { broadcastShapes, broadcastStrides, isTrailingBlock, type Shape, sizeOf } from './shape.js';
 import { erf, erfc } from './special.js';
 import { wasmExp, wasmSigmoid, wasmTanh } from './wasmElementwise.js';
 
@@ -316,11 +316,11 @@ export function binary(op: BinaryOp, x: NDArray, y: NDArray): NDArray {
     return new NDArray(o, shape);
   }
   // One operand is the full shape and the other repeats along leading axes (a bias row).
-  if (a.length === n && isSuffix(y.shape, shape)) {
+  if (a.length === n && isTrailingBlock(y.shape, shape)) {
     for (let r = 0; r < n; r += b.length) binaryRun(op, a, r, 1, b, 0, 1, o, r, b.length);
     return new NDArray(o, shape);
   }
-  if (b.length === n && isSuffix(x.shape, shape)) {
+  if (b.length === n && isTrailingBlock(x.shape, shape)) {
     for (let r = 0; r < n; r += a.length) binaryRun(op, a, 0, 1, b, r, 1, o, r, a.length);
     return new NDArray(o, shape);
   }
@@ -347,15 +347,6 @@ export function binary(op: BinaryOp, x: NDArray, y: NDArray): NDArray {
     }
   }
   return new NDArray(o, shape);
-}
-
-/** True when `s` equals the trailing axes of `full` (ignoring leading extent-1 axes of `s`). */
-function isSuffix(s: Shape, full: Shape): boolean {
-  let i = s.length - 1;
-  let j = full.length - 1;
-  for (; i >= 0 && j >= 0; i--, j--) if (s[i] !== full[j]) return false;
-  for (; i >= 0; i--) if (s[i] !== 1) return false;
-  return true;
 }
 
 function sameShape(a: Shape, b: Shape): boolean {

@@ -11,7 +11,15 @@
 import { copyStrided } from './layout.js';
 import { NDArray } from './ndarray.js';
 import { allocate } from './pool.js';
-import { broadcastStrides, checkShape, formatShape, normalizeAxes, type Shape, sizeOf } from './shape.js';
+import {
+  broadcastStrides,
+  checkShape,
+  formatShape,
+  isTrailingBlock,
+  normalizeAxes,
+  type Shape,
+  sizeOf,
+} from './shape.js';
 
 /** Axes to reduce: one axis, a list of axes, or `undefined` for all axes. Negative axes count from the end. */
 export type Axes = number | readonly number[] | undefined;
@@ -122,17 +130,16 @@ export function sumTo(x: NDArray, shape: Shape): NDArray {
   return new NDArray(reduceData(x, axes, 'sum'), shape.slice());
 }
 
-/** True when `shape` (ignoring leading 1s) equals the trailing axes of `full`: a bias's shape. */
-function isTrailingBlock(shape: Shape, full: Shape): boolean {
-  let i = shape.length - 1;
-  let j = full.length - 1;
-  for (; i >= 0 && j >= 0; i--, j--) if (shape[i] !== full[j]) return false;
-  for (; i >= 0; i--) if (shape[i] !== 1) return false;
-  return true;
-}
-
-/** Sums consecutive rows of length `width`: out[j] = Σ_r x[r·width + j], in row order. */
-function sumRows(x: Float64Array, width: number): Float64Array {
+/**
+ * Sums consecutive rows of length `width`: out[j] = Σ_r x[r·width + j], in row order (the
+ * gradient of a bias added to every row).
+ *
+ * @example
+ * ```ts
+ * sumRows(new Float64Array([1, 2, 3, 4]), 2); // Float64Array [4, 6]
+ * ```
+ */
+export function sumRows(x: Float64Array, width: number): Float64Array {
   if (width === 0 || x.length === 0) return new Float64Array(width);
   const out = allocate(width); // the first row is copied in, then every row added
   out.set(x.subarray(0, width));

@@ -133,3 +133,22 @@ export function normalizeAxes(
   }
   return out;
 }
+
+/**
+ * True when `shape`, ignoring leading extent-1 axes, equals the trailing axes of `full`: an
+ * array of `shape` then repeats along the leading axes of `full` (a bias row).
+ *
+ * @example
+ * ```ts
+ * isTrailingBlock([64], [25, 64]);    // true
+ * isTrailingBlock([1, 64], [25, 64]); // true
+ * isTrailingBlock([25, 1], [25, 64]); // false
+ * ```
+ */
+export function isTrailingBlock(shape: Shape, full: Shape): boolean {
+  let i = shape.length - 1;
+  let j = full.length - 1;
+  for (; i >= 0 && j >= 0; i--, j--) if (shape[i] !== full[j]) return false;
+  for (; i >= 0; i--) if (shape[i] !== 1) return false;
+  return true;
+}

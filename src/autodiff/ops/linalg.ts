@@ -7,6 +7,7 @@ import { gemm } from '../../tensor/gemm.js';
 import { matmul as matmulKernel } from '../../tensor/matmul.js';
 import { NDArray } from '../../tensor/ndarray.js';
 import { allocate, recycle } from '../../tensor/pool.js';
+import { sumRows } from '../../tensor/reduce.js';
 import { formatShape, sizeOf } from '../../tensor/shape.js';
 import { Primitive } from '../primitive.js';
 import { isTracing, record } from '../tape.js';
@@ -141,12 +142,7 @@ export function linearVjp(
   }
   let bbar: Tensor | null = null;
   if (needs[2]) {
-    const bb = new Float64Array(nOut);
-    for (let r = 0; r < m; r++) {
-      const o = r * nOut;
-      for (let j = 0; j < nOut; j++) bb[j] += gz[o + j];
-    }
-    bbar = new Tensor(new NDArray(bb, [nOut]));
+    bbar = new Tensor(new NDArray(sumRows(gz.subarray(0, m * nOut), nOut), [nOut]));
   }
   if (gz !== gd) recycle(gz); // the scratch never escaped: every result above is a new buffer
   return [xbar, wbar, bbar];
