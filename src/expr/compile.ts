@@ -111,6 +111,24 @@ export interface CompiledModel {
     batch: number,
     rows?: Int32Array | null,
   ): void;
+  /**
+   * out[b, k] = σ of observable k's noise model (`~ normal(σ)` or `~ lognormal(σ)`); σ may
+   * depend on the states and parameters (e.g. a proportional error `0.1*x`).
+   */
+  noise(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number, rows?: Int32Array | null): void;
+  /** yBar = (∂σ/∂y)ᵀ outBar (overwritten), pBar += (∂σ/∂p)ᵀ outBar for the noise scales σ. */
+  noiseVjp(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    outBar: Arr,
+    yBar: Arr,
+    pBar: Arr,
+    batch: number,
+    rows?: Int32Array | null,
+  ): void;
   /** The generated source of each function, for inspection. */
   readonly sources: Readonly<Record<string, string>>;
 }
@@ -608,6 +626,22 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     vjpProgram(H),
   );
 
+  // Noise scales σ of the observables, the same way.
+  const sigmas = model.observables.map((o) => o.noise.sigma);
+  const noiseBody = new Body(read);
+  const noiseFn = build('noise', 't, y, p, u, c, out, B, rows, rt, ni, no', [
+    ...(usesNets(sigmas) ? netPhases() : []),
+    ...loop(
+      noiseBody,
+      sigmas.map((e, k) => `out[b * ${nObs} + ${k}] = ${noiseBody.ref(e)};`),
+    ),
+  ]);
+  const noiseVjpFn = build(
+    'noiseVjp',
+    't, y, p, u, c, ob, yb, pb, B, rows, rt, ni, no, nob, nib',
+    vjpProgram(sigmas),
+  );
+
   const staticsFn = build(
     'statics',
     'p, c, B, rows, rt, ni, no',
@@ -624,6 +658,8 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     initialVjp: initVjpFn,
     observe: observeFn,
     observeVjp: observeVjpFn,
+    noise: noiseFn,
+    noiseVjp: noiseVjpFn,
   });
 }
 
@@ -667,7 +703,17 @@ class Compiled implements CompiledModel {
     readonly sources: Readonly<Record<string, string>>,
     private readonly hasStatics: boolean,
     private readonly fns: Record<
-      'statics' | 'rhs' | 'vjp' | 'jvp' | 'jac' | 'initial' | 'initialVjp' | 'observe' | 'observeVjp',
+      | 'statics'
+      | 'rhs'
+      | 'vjp'
+      | 'jvp'
+      | 'jac'
+      | 'initial'
+      | 'initialVjp'
+      | 'observe'
+      | 'observeVjp'
+      | 'noise'
+      | 'noiseVjp',
       Generated
     >,
   ) {
@@ -977,16 +1023,20 @@ class Compiled implements CompiledModel {
     batch: number,
     rows: Int32Array | null = null,
   ): void {
-    const extent = this.extent(batch, rows);
-    // Checked without allocating; the detailed message is built only on failure.
-    if (!(this.fits(batch, extent, t, y, p, u, c) && out.length >= extent * this.nObservables)) {
-      this.check(extent, 'observe', batch, [
-        ...this.commonArrays(t, y, p, u, c),
-        ['out', out, this.nObservables],
-      ]);
-    }
-    this.ensureStatics(p, c, batch, rows);
-    this.fns.observe(t, y, p, u, c, out, batch, rows, this.rt, this.ni.get(batch), this.no.get(batch));
+    this.perObservable('observe', t, y, p, u, c, out, batch, rows);
+  }
+
+  noise(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    out: Arr,
+    batch: number,
+    rows: Int32Array | null = null,
+  ): void {
+    this.perObservable('noise', t, y, p, u, c, out, batch, rows);
   }
 
   observeVjp(
@@ -1001,6 +1051,58 @@ class Compiled implements CompiledModel {
     batch: number,
     rows: Int32Array | null = null,
   ): void {
+    this.perObservableVjp('observeVjp', t, y, p, u, c, outBar, yBar, pBar, batch, rows);
+  }
+
+  noiseVjp(
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    outBar: Arr,
+    yBar: Arr,
+    pBar: Arr,
+    batch: number,
+    rows: Int32Array | null = null,
+  ): void {
+    this.perObservableVjp('noiseVjp', t, y, p, u, c, outBar, yBar, pBar, batch, rows);
+  }
+
+  /** One value per observable and row: the observables themselves or their noise scales. */
+  private perObservable(
+    name: 'observe' | 'noise',
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    out: Arr,
+    batch: number,
+    rows: Int32Array | null,
+  ): void {
+    const extent = this.extent(batch, rows);
+    // Checked without allocating; the detailed message is built only on failure.
+    if (!(this.fits(batch, extent, t, y, p, u, c) && out.length >= extent * this.nObservables)) {
+      this.check(extent, name, batch, [...this.commonArrays(t, y, p, u, c), ['out', out, this.nObservables]]);
+    }
+    this.ensureStatics(p, c, batch, rows);
+    this.fns[name](t, y, p, u, c, out, batch, rows, this.rt, this.ni.get(batch), this.no.get(batch));
+  }
+
+  private perObservableVjp(
+    name: 'observeVjp' | 'noiseVjp',
+    t: Arr,
+    y: Arr,
+    p: Arr,
+    u: Arr,
+    c: Arr,
+    outBar: Arr,
+    yBar: Arr,
+    pBar: Arr,
+    batch: number,
+    rows: Int32Array | null,
+  ): void {
     const L = this.L;
     const extent = this.extent(batch, rows);
     // Checked without allocating; the detailed message is built only on failure.
@@ -1012,7 +1114,7 @@ class Compiled implements CompiledModel {
         pBar.length >= extent * L.P
       )
     ) {
-      this.check(extent, 'observeVjp', batch, [
+      this.check(extent, name, batch, [
         ...this.commonArrays(t, y, p, u, c),
         ['outBar', outBar, this.nObservables],
         ['yBar', yBar, L.D],
@@ -1020,7 +1122,7 @@ class Compiled implements CompiledModel {
       ]);
     }
     this.ensureStatics(p, c, batch, rows);
-    this.fns.observeVjp(
+    this.fns[name](
       t,
       y,
       p,

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { compileModel, type NetRuntime } from '../../src/expr/compile.js';
 import { ExprFactory, Op } from '../../src/expr/ir.js';
 import { Model, type ModelParts } from '../../src/expr/model.js';
-import { richardsonVec, testRng } from '../support/fd.js';
+import { parseModel } from '../../src/expr/parse.js';
+import { dot, relErr, richardson, richardsonVec, testRng } from '../support/fd.js';
 import { checkDerivatives, point } from '../support/model.js';
 
 function parts(f: ExprFactory, over: Partial<ModelParts>): ModelParts {
@@ -255,5 +256,70 @@ describe('compiled hybrid model (chained networks)', () => {
   it('generated code uses the IR ops it was given', () => {
     expect(c.sources.rhs).toContain('rt.forward(0');
     expect(model.equations[0].op).toBe(Op.Sub);
+  });
+});
+
+describe('compiled noise models', () => {
+  const model = parseModel(`
+    param k = 0.7
+    param sa = 0.2
+    param pb = 0.1
+    state x = 1
+    state y = 2
+    d/dt x = -k*x
+    d/dt y = k*x
+    obs a = x ~ normal(sa)
+    obs b = y ~ lognormal(pb*y + sa*x*x)
+  `);
+  const c = compileModel(model);
+  const B = 3;
+  const rng = testRng(5);
+  const y = Float64Array.from({ length: B * 2 }, () => 0.5 + rng());
+  const p = Float64Array.from({ length: B * 3 }, () => 0.1 + rng());
+  const z = new Float64Array(B);
+  const sigma = (yy: Float64Array, pp: Float64Array) => {
+    const out = new Float64Array(B * 2);
+    c.noise(z, yy, pp, z, z, out, B);
+    return out;
+  };
+
+  it('evaluates σ of every observable, per trajectory', () => {
+    const s = sigma(y, p);
+    for (let b = 0; b < B; b++) {
+      expect(s[2 * b]).toBe(p[3 * b + 1]);
+      expect(s[2 * b + 1]).toBeCloseTo(p[3 * b + 2] * y[2 * b + 1] + p[3 * b + 1] * y[2 * b] ** 2, 15);
+    }
+  });
+
+  it('has a VJP that agrees with finite differences in states and parameters', () => {
+    const w = Float64Array.from({ length: B * 2 }, () => rng() - 0.5);
+    const yBar = new Float64Array(B * 2);
+    const pBar = new Float64Array(B * 3);
+    c.noiseVjp(z, y, p, z, z, w, yBar, pBar, B);
+    const dir = (n: number, j: number) => Float64Array.from({ length: n }, (_, i) => (i === j ? 1 : 0));
+    for (let j = 0; j < B * 2; j++) {
+      const d = richardson((s) =>
+        dot(
+          w,
+          sigma(
+            y.map((v, i) => v + s * dir(B * 2, j)[i]),
+            p,
+          ),
+        ),
+      );
+      expect(relErr(yBar[j], d)).toBeLessThan(1e-9);
+    }
+    for (let j = 0; j < B * 3; j++) {
+      const d = richardson((s) =>
+        dot(
+          w,
+          sigma(
+            y,
+            p.map((v, i) => v + s * dir(B * 3, j)[i]),
+          ),
+        ),
+      );
+      expect(relErr(pBar[j], d)).toBeLessThan(1e-9);
+    }
   });
 });
