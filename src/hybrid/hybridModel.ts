@@ -24,14 +24,15 @@ import { checkSubjects, doseTarget, type Subject } from './subject.js';
  * The trainable parameters of a hybrid model, as a tree for gradient transformations and
  * optimizers: `mech` holds the estimated mechanistic parameters on their estimation scale
  * (z = x on `scale lin`, log x on `scale log`, logit x on `scale logit`), in the order of
- * {@link HybridModel.estimated}; `nets` holds every network's layers; `shooting` (multiple
- * shooting only) the free initial states of segments 2…K of each subject, by subject id.
+ * {@link HybridModel.estimated}; `nets` holds every network's layers; `shooting` the free
+ * initial states of segments 2…K of each subject, by subject id (empty without multiple
+ * shooting).
  */
-export interface HybridParams {
+export type HybridParams = {
   readonly mech: Tensor;
   readonly nets: NetWeights;
-  readonly shooting?: Readonly<Record<string, Tensor>>;
-}
+  readonly shooting: Readonly<Record<string, Tensor>>;
+};
 
 /** Which gradient method the model uses. */
 export type Sensitivity = 'adjoint' | 'forward';
@@ -61,7 +62,7 @@ export interface EvaluateOptions {
   readonly loss?: DataLoss;
   /** Only observations with t ≤ t0 + horizon count, and solves stop there (curriculum). */
   readonly horizon?: number;
-  /** Multiple shooting: each subject split into `segments` pieces (needs `params.shooting`). */
+  /** Multiple shooting: each subject split into `segments` pieces (nodes in `params.shooting`). */
   readonly shooting?: { readonly segments: number; readonly weight: number };
   /** Also compute the gradient (default true). */
   readonly gradient?: boolean;
@@ -184,7 +185,11 @@ export class HybridModel {
     const z = Float64Array.from(this.estimated, (i) =>
       toScale(this.model.params[i].scale, this.model.params[i].value),
     );
-    return { mech: new Tensor(new NDArray(z, [z.length])), nets: TensorNetRuntime.init(this.model, key) };
+    return {
+      mech: new Tensor(new NDArray(z, [z.length])),
+      nets: TensorNetRuntime.init(this.model, key),
+      shooting: {},
+    };
   }
 
   /** The mechanistic parameter values (natural scale) for `params`, all parameters by name. */
@@ -254,9 +259,6 @@ export class HybridModel {
     const loss = options.loss ?? 'mse';
     const wantGrad = options.gradient ?? true;
     const segments = options.shooting?.segments ?? 1;
-    if (segments > 1 && params.shooting === undefined) {
-      throw new TypeError('evaluate: multiple shooting needs params.shooting (see HybridModel.initShooting)');
-    }
     if (loss === 'nll') this.checkLogNormalData(subjects);
     const pieces = this.pieces(subjects, options.horizon, segments);
     const mode = !wantGrad ? 'plain' : this.sensitivity === 'adjoint' ? 'record' : 'forward';
@@ -286,7 +288,7 @@ export class HybridModel {
     const pBar = new Float64Array(N * P);
     if (wantGrad) this.nets.zeroGradients();
     const shootingBar: Record<string, Float64Array> = Object.fromEntries(
-      Object.entries(params.shooting ?? {}).map(([id, t]) => [id, new Float64Array(t.size)]),
+      Object.entries(params.shooting).map(([id, t]) => [id, new Float64Array(t.size)]),
     );
     let penalty = 0;
     for (let b = 0; b < N; b++) {
@@ -296,7 +298,7 @@ export class HybridModel {
       if (segments > 1 && !piece.lastSegment) {
         // Continuity: weight · ‖y(end of segment k) − s_{k+1}‖², s = the next node.
         const w = options.shooting!.weight;
-        const node = params.shooting![piece.subject.id].data;
+        const node = params.shooting[piece.subject.id].data;
         const e = piece.saves.length - 1;
         for (let d = 0; d < D; d++) {
           const r = solution.ys[b][e * D + d] - node[piece.segment * D + d];
@@ -357,16 +359,12 @@ export class HybridModel {
     const gradient: HybridParams = {
       mech: new Tensor(new NDArray(mechBar, [mechBar.length])),
       nets: this.nets.gradients(),
-      ...(params.shooting === undefined
-        ? {}
-        : {
-            shooting: Object.fromEntries(
-              Object.entries(params.shooting).map(([id, t]) => [
-                id,
-                new Tensor(new NDArray(shootingBar[id], t.shape)),
-              ]),
-            ),
-          }),
+      shooting: Object.fromEntries(
+        Object.entries(params.shooting).map(([id, t]) => [
+          id,
+          new Tensor(new NDArray(shootingBar[id], t.shape)),
+        ]),
+      ),
     };
     return { value, dataLoss, count, gradient, failure: null };
   }
@@ -495,9 +493,12 @@ export class HybridModel {
     if (N > 0) this.compiled.initial(p, this.covariatesOf(pieces), y0, N);
     pieces.forEach((piece, b) => {
       if (piece.segment > 0) {
-        const node = params.shooting?.[piece.subject.id];
-        if (node === undefined)
-          throw new TypeError(`evaluate: no shooting nodes for subject "${piece.subject.id}"`);
+        const node = params.shooting[piece.subject.id];
+        if (node === undefined) {
+          throw new TypeError(
+            `evaluate: multiple shooting needs nodes for subject "${piece.subject.id}" in params.shooting (see HybridModel.initShooting)`,
+          );
+        }
         y0.set(node.data.subarray((piece.segment - 1) * D, piece.segment * D), b * D);
       } else if (piece.subject.y0 !== undefined) y0.set(piece.subject.y0, b * D);
     });
