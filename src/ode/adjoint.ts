@@ -3,15 +3,29 @@
  * through the accepted steps of a recorded solve (reverse-mode differentiation of the solver
  * itself, with the step sizes held fixed as constants).
  *
- * For an explicit Runge–Kutta step y' = y + h·Σ bᵢkᵢ, kᵢ = f(t + cᵢh, Yᵢ), Yᵢ = y + h·Σⱼ aᵢⱼkⱼ,
- * with λ = ∂L/∂y': k̄ᵢ = h·bᵢ·λ + h·Σ_{l>i} a_{li}·Ȳ_l, Ȳᵢ = (∂f/∂y)ᵀk̄ᵢ, p̄ += (∂f/∂p)ᵀk̄ᵢ, and
- * ∂L/∂y = λ + Σᵢ Ȳᵢ. Stages are recomputed from the recorded step start states.
+ * A Runge–Kutta step y' = y + h·Σ bᵢkᵢ, kᵢ = f(t + cᵢh, Yᵢ), Yᵢ = y + h·Σ_{j≤i} aᵢⱼkⱼ, with
+ * λ = ∂L/∂y' and Jᵢ = ∂f/∂y(Yᵢ), reverses stage by stage, i = s … 1:
+ *
+ *   gᵢ = h·bᵢ·λ + h·Σ_{l>i} a_{li}·Ȳ_l,   μᵢ = (I − h·aᵢᵢ·Jᵢᵀ)⁻¹·gᵢ,   Ȳᵢ = Jᵢᵀμᵢ,
+ *   p̄ += (∂f/∂p)ᵀμᵢ,   ∂L/∂y = λ + Σᵢ Ȳᵢ.
+ *
+ * For an explicit stage (aᵢᵢ = 0) μᵢ = gᵢ. For a diagonally implicit stage this is the
+ * implicit-function theorem applied to the stage equations Fᵢ = kᵢ − f(t + cᵢh, Yᵢ) = 0: the
+ * adjoint system (∂F/∂k)ᵀμ = h·b⊗λ is block upper triangular with diagonal blocks
+ * I − h·aᵢᵢ·Jᵢᵀ, and μᵢ is the total cotangent of kᵢ, its own stage included. Stages are
+ * recomputed from the recorded step start states (see `RkStages`): implicit ones by Newton
+ * iterations to rounding, so that the gradient is that of the exactly solved implicit scheme —
+ * it differs from the derivative of the forward's truncated Newton iterations by about their
+ * error, which the forward keeps below its tolerance (diffrax makes the same choice).
+ * Rosenbrock methods are not supported: their exact discrete adjoint needs second derivatives
+ * of f.
  *
  * All trajectories go backwards together, each through its own steps; rows whose steps are
  * exhausted drop out.
  */
 import type { VectorField } from './field.js';
-import type { ExplicitCoefficients, Method } from './method.js';
+import type { Method } from './method.js';
+import { RkStages } from './rkStages.js';
 import type { Solution } from './solve.js';
 
 /** Gradients of a scalar loss with respect to the initial states, parameters and doses. */
@@ -29,8 +43,14 @@ export interface AdjointGradients {
  * `recordForAdjoint: true`. `savedBar[b]` holds ∂L/∂(saved values of trajectory b), laid out
  * like `solution.ys[b]`.
  *
- * @throws TypeError when the method is not an explicit Runge–Kutta method or the solve was
- *   not recorded.
+ * Works for explicit Runge–Kutta methods and for kvaerno5 (an ESDIRK method, for stiff
+ * problems: each implicit stage costs a Jacobian, an LU and a transposed solve per step, plus
+ * the Newton iterations that recompute it). Pass the method the solution was computed with.
+ *
+ * @throws TypeError when the method is a Rosenbrock method (rodas4, rodas5p: use kvaerno5, or
+ *   forward sensitivities) or has no Runge–Kutta coefficients, or the solve was not recorded.
+ * @throws Error when an implicit stage of a recorded step cannot be re-solved (a method or
+ *   parameters different from the solve's).
  * @example
  * ```ts
  * const sol = solve(field, y0, { method: dopri5(), t1: 2, saveat: saveAt.times(ts), params, recordForAdjoint: true });
@@ -45,10 +65,6 @@ export function discreteAdjoint(
   params: Float64Array,
   savedBar: readonly Float64Array[],
 ): AdjointGradients {
-  const coefficients = method.coefficients;
-  if (coefficients === undefined) {
-    throw new TypeError(`discreteAdjoint: ${method.name} is not an explicit Runge–Kutta method`);
-  }
   const records = solution.records;
   if (records === null) throw new TypeError('discreteAdjoint: solve with recordForAdjoint: true');
   const N = solution.n;
@@ -63,23 +79,9 @@ export function discreteAdjoint(
       );
     }
   });
-  const s = coefficients.b.length;
-  // Flat typed copies of the coefficients for the hot loops.
-  const weights = Float64Array.from(coefficients.b);
-  const c = Float64Array.from(coefficients.c);
-  const A = new Float64Array(s * s);
-  coefficients.a.forEach((row, i) => {
-    row.forEach((v, j) => {
-      A[i * s + j] = v;
-    });
-  });
+  const stages = RkStages.of(method, field, N);
+  const { s, A, weights, live } = stages;
   const hasRates = records.some((r) => r.rates.length > 0);
-  // A stage matters if it enters the solution or a stage that matters.
-  const live = new Array<boolean>(s).fill(false);
-  for (let i = s - 1; i >= 0; i--) {
-    live[i] = weights[i] !== 0;
-    for (let l = i + 1; l < s && !live[i]; l++) if (live[l] && A[l * s + i] !== 0) live[i] = true;
-  }
   const lambda = new Float64Array(N * D);
   const pBar = new Float64Array(N * P);
   const nSteps = records.map((r) => r.t.length);
@@ -116,17 +118,15 @@ export function discreteAdjoint(
   }
 
   const T = new Float64Array(N);
-  const Ts = new Float64Array(N);
   const H = new Float64Array(N);
   const TEnd = new Float64Array(N);
   const Y = new Float64Array(N * D);
-  const stageY = Array.from({ length: s }, () => new Float64Array(N * D));
-  const K = Array.from({ length: s }, () => new Float64Array(N * D));
+  const rates = new Float64Array(hasRates ? N * D : 0);
   const kBar = Array.from({ length: s }, () => new Float64Array(N * D));
   const yBarStage = new Float64Array(N * D);
   const rows = new Int32Array(N);
   const maxSteps = Math.max(0, ...nSteps);
-  const states = new StartStates(field, solution, coefficients, params);
+  const states = new StartStates(field, solution, method, params);
   for (let back = 0; back < maxSteps; back++) {
     let n = 0;
     for (let b = 0; b < N; b++) {
@@ -137,39 +137,16 @@ export function discreteAdjoint(
       T[b] = r.t[m];
       H[b] = r.h[m];
       states.get(b, m, Y, b * D);
+      // Infusions add their (recorded) rates to f during the step.
+      if (hasRates)
+        for (let d = 0; d < D; d++) rates[b * D + d] = r.rates.length > 0 ? r.rates[m * D + d] : 0;
     }
     const rs = rows.subarray(0, n);
     if (field.beginStep !== undefined) {
       for (let q = 0; q < n; q++) TEnd[rs[q]] = T[rs[q]] + H[rs[q]];
       field.beginStep(T, TEnd, n, rs);
     }
-    // Recompute the stages.
-    for (let i = 0; i < s; i++) {
-      for (let q = 0; q < n; q++) {
-        const b = rs[q];
-        Ts[b] = T[b] + c[i] * H[b];
-        const hb = H[b];
-        const out = stageY[i];
-        for (let d = 0; d < D; d++) {
-          let v = Y[b * D + d];
-          for (let j = 0; j < i; j++) {
-            const aij = A[i * s + j];
-            if (aij !== 0) v += hb * aij * K[j][b * D + d];
-          }
-          out[b * D + d] = v;
-        }
-      }
-      if (!live[i]) continue;
-      field.f(Ts, stageY[i], params, K[i], n, rs);
-      // Infusions add their (recorded) rates to f during the step.
-      for (let q = 0; hasRates && q < n; q++) {
-        const b = rs[q];
-        const r = records[b];
-        if (r.rates.length === 0) continue;
-        const m = nSteps[b] - 1 - back;
-        for (let d = 0; d < D; d++) K[i][b * D + d] += r.rates[m * D + d];
-      }
-    }
+    stages.compute(T, Y, H, params, hasRates ? rates : null, n, rs);
     // Reverse through the stages.
     for (let i = 0; i < s; i++) {
       for (let q = 0; q < n; q++) {
@@ -179,8 +156,9 @@ export function discreteAdjoint(
     }
     for (let i = s - 1; i >= 0; i--) {
       if (!live[i]) continue;
-      for (let q = 0; q < n; q++) Ts[rs[q]] = T[rs[q]] + c[i] * H[rs[q]];
-      field.vjp(Ts, stageY[i], params, kBar[i], yBarStage, pBar, n, rs);
+      // kBar[i] holds gᵢ; an implicit stage turns it into μᵢ = (I − h·aᵢᵢ·Jᵢᵀ)⁻¹·gᵢ.
+      if (A[i * s + i] !== 0) stages.solveTransposed(i, T, H, params, kBar[i], n, rs);
+      field.vjp(stages.stageTimes(i, T, H, n, rs), stages.Y[i], params, kBar[i], yBarStage, pBar, n, rs);
       for (let q = 0; q < n; q++) {
         const b = rs[q];
         const hb = H[b];
@@ -225,16 +203,18 @@ class StartStates {
   private readonly segFrom: Int32Array;
   private readonly segY: Float64Array[];
   private readonly t: Float64Array;
+  private readonly h: Float64Array;
   private readonly tEnd: Float64Array;
   private readonly y: Float64Array;
-  private readonly stageY: Float64Array[];
-  private readonly K: Float64Array[];
+  private readonly rates: Float64Array;
   private readonly row = new Int32Array(1);
+  /** The stage engine for recomputing segments (created at the first one). */
+  private stages: RkStages | null = null;
 
   constructor(
     private readonly field: VectorField,
     private readonly solution: Solution,
-    private readonly coefficients: ExplicitCoefficients,
+    private readonly method: Method,
     private readonly params: Float64Array,
   ) {
     this.D = field.dim;
@@ -242,11 +222,10 @@ class StartStates {
     this.segFrom = new Int32Array(this.N).fill(-1);
     this.segY = Array.from({ length: this.N }, () => new Float64Array(0));
     this.t = new Float64Array(this.N);
+    this.h = new Float64Array(this.N);
     this.tEnd = new Float64Array(this.N);
     this.y = new Float64Array(this.N * this.D);
-    const s = coefficients.b.length;
-    this.stageY = Array.from({ length: s }, () => new Float64Array(this.N * this.D));
-    this.K = Array.from({ length: s }, () => new Float64Array(this.N * this.D));
+    this.rates = new Float64Array(this.N * this.D);
   }
 
   get(b: number, m: number, out: Float64Array, offset: number): void {
@@ -271,35 +250,27 @@ class StartStates {
     const from = r.checkpointSteps[c];
     const seg = new Float64Array((m - from + 1) * D);
     for (let i = 0; i < D; i++) seg[i] = r.y[c * D + i];
-    const { a, b: w, c: nodes } = this.coefficients;
-    const s = w.length;
+    this.stages ??= RkStages.of(this.method, this.field, this.N);
+    const stages = this.stages;
+    const { s, weights, K } = stages;
     this.row[0] = b;
+    const hasRates = r.rates.length > 0;
     const doses = this.solution.doses;
     for (let j = from; j < m; j++) {
       const h = r.h[j];
+      this.t[b] = r.t[j];
+      this.h[b] = h;
       for (let i = 0; i < D; i++) this.y[b * D + i] = seg[(j - from) * D + i];
+      if (hasRates) for (let i = 0; i < D; i++) this.rates[b * D + i] = r.rates[j * D + i];
       if (this.field.beginStep !== undefined) {
-        this.t[b] = r.t[j];
         this.tEnd[b] = r.t[j] + h;
         this.field.beginStep(this.t, this.tEnd, 1, this.row);
       }
-      for (let st = 0; st < s; st++) {
-        for (let d = 0; d < D; d++) {
-          let v = this.y[b * D + d];
-          for (let q = 0; q < st; q++) {
-            const aij = a[st][q];
-            if (aij !== 0) v += h * aij * this.K[q][b * D + d];
-          }
-          this.stageY[st][b * D + d] = v;
-        }
-        this.t[b] = r.t[j] + nodes[st] * h;
-        this.field.f(this.t, this.stageY[st], this.params, this.K[st], 1, this.row);
-        if (r.rates.length > 0) for (let d = 0; d < D; d++) this.K[st][b * D + d] += r.rates[j * D + d];
-      }
+      stages.compute(this.t, this.y, this.h, this.params, hasRates ? this.rates : null, 1, this.row);
       const o = (j + 1 - from) * D;
       for (let d = 0; d < D; d++) {
         let v = this.y[b * D + d];
-        for (let st = 0; st < s; st++) if (w[st] !== 0) v += h * w[st] * this.K[st][b * D + d];
+        for (let st = 0; st < s; st++) if (weights[st] !== 0) v += h * weights[st] * K[st][b * D + d];
         seg[o + d] = v;
       }
       // Boluses given after step j (the recorded start state of step j + 1 is post-dose).

@@ -23,7 +23,7 @@
 import type { VectorField } from './field.js';
 import { Counters, Linearization } from './linearization.js';
 import { luSolve } from './lu.js';
-import type { Method, SolveTolerances, Stepper } from './method.js';
+import type { ImplicitCoefficients, Method, SolveTolerances, Stepper } from './method.js';
 import { rejectUnknown } from './options.js';
 
 type Arr = Float64Array;
@@ -153,6 +153,19 @@ export const KVAERNO5: EsdirkTableau = {
 };
 checkEsdirkTableau(KVAERNO5);
 
+/** Kvaerno5's coefficients for the discrete adjoint (the stage nodes as the stepper computes them). */
+const KVAERNO5_COEFFICIENTS: ImplicitCoefficients = Object.freeze({
+  c: stageNodes(KVAERNO5),
+  a: KVAERNO5.a,
+  b: KVAERNO5.b,
+  predictor: KVAERNO5.predictor,
+});
+
+/** cᵢ = Σⱼ aᵢⱼ, summed left to right (the stepper and the discrete adjoint use the same floats). */
+function stageNodes(t: EsdirkTableau): number[] {
+  return t.a.map((row) => row.reduce((x, v) => x + v, 0));
+}
+
 /** Options of {@link kvaerno5}. */
 export interface EsdirkOptions {
   /** Relative tolerance of the Newton iterations' norm; use the controller's (default 1e-6). */
@@ -210,7 +223,7 @@ class EsdirkStepper implements Stepper {
     const D = field.dim;
     this.D = D;
     this.s = tab.a.length;
-    this.c = tab.a.map((row) => row.reduce((x, v) => x + v, 0));
+    this.c = stageNodes(tab);
     this.lin = new Linearization(field, n, this.counters);
     this.Z = Array.from({ length: this.s }, () => new Float64Array(n * D));
     const vec = () => new Float64Array(n * D);
@@ -414,6 +427,11 @@ class EsdirkStepper implements Stepper {
  *
  * Pass the controller's tolerances as `rtol`/`atol`: they scale the Newton convergence test.
  *
+ * The stiff method with a discrete adjoint: it publishes its coefficients
+ * (`implicitCoefficients`), and `discreteAdjoint` reverses its steps by the implicit-function
+ * theorem on the stage equations, (I − hγJᵢᵀ)·μᵢ = gᵢ per stage — the gradient of the exactly
+ * solved scheme.
+ *
  * Warning: stage 3 is evaluated at t₀ + 1.23·h, past the end of the step, so f must be smooth
  * a little beyond each step — mind input discontinuities (doses), or prefer {@link rodas5p},
  * whose stages all lie in [t₀, t₀ + h].
@@ -447,6 +465,7 @@ export function kvaerno5(options: EsdirkOptions = {}): Method {
     order: KVAERNO5.order,
     embeddedOrder: KVAERNO5.embeddedOrder,
     stiff: true,
+    implicitCoefficients: KVAERNO5_COEFFICIENTS,
     create(field: VectorField, n: number, tolerances?: SolveTolerances): Stepper {
       if (field.jac === undefined) {
         throw new TypeError('kvaerno5: the vector field has no jac; stiff methods need the Jacobian ∂f/∂y');

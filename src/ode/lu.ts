@@ -126,6 +126,54 @@ export function luSolve(
 }
 
 /**
+ * Solves Aᵀ·x = b with a factorization P·A = L·U from {@link luFactor}, in place (one
+ * right-hand side of d values at b[bOffset]), as adjoints need: Aᵀ = Uᵀ·Lᵀ·P, so forward
+ * substitution with Uᵀ, back substitution with Lᵀ (unit diagonal), then x = Pᵀ·w (the row
+ * interchanges undone in reverse order).
+ *
+ * @example
+ * ```ts
+ * const a = new Float64Array([0, 2, 1, 1]); // A = [[0, 2], [1, 1]], Aᵀ = [[0, 1], [2, 1]]
+ * const piv = new Int32Array(2);
+ * luFactor(a, 0, 2, piv, 0);
+ * const x = new Float64Array([1, 4]);
+ * luSolveTransposed(a, 0, 2, piv, 0, x, 0); // x = [1.5, 1]: Aᵀ·x = [1, 4]
+ * ```
+ */
+export function luSolveTransposed(
+  lu: Arr,
+  offset: number,
+  d: number,
+  piv: Int32Array,
+  pivOffset: number,
+  b: Arr,
+  bOffset: number,
+): void {
+  const x = bOffset;
+  // Uᵀ·z = b: Uᵀ is lower triangular with U's diagonal; column i of U is row i of Uᵀ.
+  for (let i = 0; i < d; i++) {
+    let s = b[x + i];
+    for (let j = 0; j < i; j++) s -= lu[offset + j * d + i] * b[x + j];
+    b[x + i] = s / lu[offset + i * d + i];
+  }
+  // Lᵀ·w = z: Lᵀ is unit upper triangular.
+  for (let i = d - 2; i >= 0; i--) {
+    let s = b[x + i];
+    for (let j = i + 1; j < d; j++) s -= lu[offset + j * d + i] * b[x + j];
+    b[x + i] = s;
+  }
+  // x = Pᵀ·w: P = P_{d−1}···P₀, so Pᵀ applies the interchanges last to first.
+  for (let k = d - 1; k >= 0; k--) {
+    const p = piv[pivOffset + k];
+    if (p !== k) {
+      const tmp = b[x + k];
+      b[x + k] = b[x + p];
+      b[x + p] = tmp;
+    }
+  }
+}
+
+/**
  * Factorizes the matrices of the listed rows of a batch: row b's matrix is a[b·d² … (b+1)·d²),
  * its pivots piv[b·d … (b+1)·d), and its status (see {@link luFactor}) goes to status[b].
  * `rows` null means rows 0 … n−1. Unlisted rows are untouched.

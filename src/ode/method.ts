@@ -61,6 +61,25 @@ export interface ExplicitCoefficients {
   readonly b: readonly number[];
 }
 
+/**
+ * The coefficients of a diagonally implicit Runge–Kutta method (DIRK, SDIRK, ESDIRK), what the
+ * discrete adjoint needs to recompute and reverse its steps: stages
+ * Yᵢ = y + h·Σ_{j≤i} aᵢⱼkⱼ, kᵢ = f(t + cᵢh, Yᵢ), and y' = y + h·Σ bᵢkᵢ.
+ */
+export interface ImplicitCoefficients {
+  /** Stage nodes cᵢ (the row sums of a). */
+  readonly c: readonly number[];
+  /** Lower-triangular stage weights with the diagonal: a[i] has i + 1 entries, a[i][i] = γᵢ. */
+  readonly a: readonly (readonly number[])[];
+  /** Solution weights bᵢ. */
+  readonly b: readonly number[];
+  /**
+   * Starting values of the Newton iteration of each implicit stage: kᵢ⁰ = Σ_{j<i} predictor[i][j]·kⱼ
+   * (predictor[i] has i entries; rows of explicit stages are ignored).
+   */
+  readonly predictor: readonly (readonly number[])[];
+}
+
 /** An integration method: its orders, whether it is meant for stiff problems, and a factory. */
 export interface Method {
   /** Name for messages and benchmarks, e.g. `'dopri5'`. */
@@ -80,4 +99,6 @@ export interface Method {
   create(field: VectorField, n: number, tolerances?: SolveTolerances): Stepper;
   /** For explicit Runge–Kutta methods: the coefficients (used by the discrete adjoint). */
   readonly coefficients?: ExplicitCoefficients;
+  /** For diagonally implicit Runge–Kutta methods: the coefficients (used by the discrete adjoint). */
+  readonly implicitCoefficients?: ImplicitCoefficients;
 }
