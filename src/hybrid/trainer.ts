@@ -112,7 +112,7 @@ export interface TrainOptions<S> {
   readonly onCheckpoint?: (state: TrainState<S>) => void;
   /** Continue a run from a checkpoint. */
   readonly resume?: TrainState<S>;
-  /** A clock for progress events (default `performance.now`); never affects the results. */
+  /** A clock for progress events (default `Date.now`); never affects the results. */
   readonly now?: () => number;
 }
 
@@ -196,7 +196,7 @@ export function train<S>(
   const maxRetries = options.nonFinite?.maxRetries ?? 8;
   if (!(lrFactor > 0 && lrFactor < 1))
     throw new RangeError(`train: nonFinite.lrFactor must be in (0, 1), got ${lrFactor}`);
-  const now = options.now ?? (() => performance.now());
+  const now = options.now ?? Date.now;
 
   // Validation split.
   const { trainSet, valSet } = split(subjects, options.validation, key);
