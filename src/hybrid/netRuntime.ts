@@ -13,6 +13,7 @@ import type { NetRuntime } from '../expr/compile.js';
 import type { MlpArchitecture, Model } from '../expr/model.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { type RngKey, splitKey, uniform } from '../tensor/random.js';
+import { type KernelLayer, kernelSupports, MlpKernel } from './mlpKernel.js';
 
 /** One dense layer in PyTorch layout: w [out, in], b [out]. */
 export type DenseLayer = {
@@ -96,6 +97,9 @@ export class TensorNetRuntime implements NetRuntime {
   private readonly grads: Float64Array[][];
   private layersOfCall: (readonly DenseLayer[])[];
   private readonly archOfCall: MlpArchitecture[];
+  /** Per call: the direct kernel (tanh, sigmoid, relu, identity MLPs), else null (autodiff). */
+  private readonly kernels: (MlpKernel | null)[];
+  private flatOfCall: (readonly KernelLayer[])[];
   private currentWeights: NetWeights;
   private currentVersion = 0;
 
@@ -107,6 +111,14 @@ export class TensorNetRuntime implements NetRuntime {
     this.currentWeights = weights;
     this.layersOfCall = model.calls.map((c) => weights[model.nets[c.net].name]);
     this.archOfCall = model.calls.map((c) => model.nets[c.net].architecture);
+    this.kernels = model.calls.map((c) => {
+      const net = model.nets[c.net];
+      const a = net.architecture;
+      return kernelSupports(a.activation)
+        ? new MlpKernel([net.inputs.length, ...a.hidden, net.outputs.length], a.activation)
+        : null;
+    });
+    this.flatOfCall = this.layersOfCall.map(flatLayers);
     this.grads = model.nets.map((n) =>
       weights[n.name].flatMap((l) => [new Float64Array(l.w.size), new Float64Array(l.b.size)]),
     );
@@ -127,6 +139,7 @@ export class TensorNetRuntime implements NetRuntime {
     checkWeights(this.model, weights);
     this.currentWeights = weights;
     this.layersOfCall = this.model.calls.map((c) => weights[this.model.nets[c.net].name]);
+    this.flatOfCall = this.layersOfCall.map(flatLayers);
     this.currentVersion++;
   }
 
@@ -146,11 +159,21 @@ export class TensorNetRuntime implements NetRuntime {
   }
 
   forward(call: number, x: Float64Array, batch: number, out: Float64Array): void {
+    const kernel = this.kernels[call];
+    if (kernel !== null) {
+      kernel.forward(this.flatOfCall[call], x, batch, out);
+      return;
+    }
     const y = applyMlp(this.layersOfCall[call], this.archOfCall[call], this.input(call, x, batch));
     out.set(y.data);
   }
 
   backward(call: number, x: Float64Array, batch: number, outBar: Float64Array, xBar: Float64Array): void {
+    const kernel = this.kernels[call];
+    if (kernel !== null) {
+      kernel.backward(this.flatOfCall[call], x, batch, outBar, xBar, this.grads[this.model.calls[call].net]);
+      return;
+    }
     const layers = this.layersOfCall[call];
     const arch = this.archOfCall[call];
     const nOut = layers[layers.length - 1].b.size;
@@ -220,6 +243,10 @@ function checkWeights(model: Model, weights: NetWeights): void {
       }
     });
   }
+}
+
+function flatLayers(layers: readonly DenseLayer[]): KernelLayer[] {
+  return layers.map((l) => ({ w: l.w.data, b: l.b.data }));
 }
 
 function addInto(acc: Float64Array, v: Float64Array): void {
