@@ -49,7 +49,7 @@ const peers: readonly Peer[] = [
   },
   {
     name: 'pytorch',
-    workloads: ['w2_mech_fit_step'],
+    workloads: ['w1_hybrid_fit_step', 'w2_mech_fit_step'],
     available: () => pythonHas('torch'),
     command: (ids) => [python, [join(here, 'torch_fit.py'), ...ids]],
     install: 'apt-get install -y python3-torch',

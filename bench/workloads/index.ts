@@ -1,6 +1,7 @@
 import type { Workload } from '../harness.js';
 import { adjointMemory } from './adjointMemory.js';
 import { w2MechFitStep } from './fit.js';
+import { w1HybridFitStep } from './hybridFit.js';
 import { matmul25x64x64, matmul64, matmul256 } from './matmul.js';
 import { mlpFwdBwd } from './mlp.js';
 import { rhsVjpPendulum, rhsVjpUva } from './rhs.js';
@@ -14,6 +15,7 @@ export const workloads: readonly Workload[] = [
   mlpFwdBwd,
   rhsVjpPendulum,
   rhsVjpUva,
+  w1HybridFitStep,
   w2MechFitStep,
   stiffRober,
   stiffHires,
