@@ -1,8 +1,7 @@
 /**
  * A direct forward/backward kernel for the MLPs inside model equations: the dense layers run
- * as matrix products on preallocated buffers, with no tape, and the forward pass keeps its
- * activations so that the backward pass of the same input (the compiled VJP always runs the
- * forward phase first) does not recompute them.
+ * as matrix products on preallocated buffers, with no tape; forward passes are stored by input
+ * so that repeated inputs are not recomputed, and weight gradients are summed in one product.
  *
  * For layer l with weights W_l [out, in] (PyTorch layout), bias b_l and activation φ (the
  * identity on the last layer):
@@ -34,67 +33,104 @@ export interface KernelLayer {
   readonly b: Float64Array;
 }
 
+/** One stored forward pass: the activations h[0 … L] for one input. */
+interface CacheEntry {
+  key: number;
+  batch: number;
+  /** h[l] [batch, widths[l]]: h[0] the input, h[L] the output. */
+  readonly h: Float64Array[];
+}
+
+/** Options of {@link MlpKernel}. */
+export interface MlpKernelOptions {
+  /**
+   * Memory for stored forward passes, in bytes (default 32 MiB). Passes are kept in
+   * least-recently-used order and looked up by the exact bits of their input.
+   */
+  readonly cacheBytes?: number;
+  /** Memory for deferred weight-gradient rows, in bytes (default 16 MiB). */
+  readonly pendingBytes?: number;
+}
+
 /**
  * Forward and backward passes of one MLP (fixed widths and activation) over batches of rows,
- * with reusable buffers.
+ * with reusable buffers, and two savings that matter inside a differentiated ODE solve:
+ *
+ * - **Stored forward passes.** Each forward pass is kept (up to `cacheBytes`) under the exact
+ *   bits of its input, so the same input seen again — the discrete adjoint recomputing a
+ *   stage, the compiled VJP re-running its forward phase — costs a lookup, not three matrix
+ *   products. Same bits in, same bits out: the results are unchanged. The store is emptied by
+ *   {@link MlpKernel.clear} (the runtime calls it when the weights change).
+ * - **Deferred weight gradients.** ∂L/∂W_l = Σ_calls g_lᵀ·h_{l−1} is a sum over every backward
+ *   call; the rows of g_l and h_{l−1} are queued and multiplied in one product with a long
+ *   inner dimension at {@link MlpKernel.flush} (or when the queue is full), instead of one
+ *   thin product per call. Call `flush` before reading the gradients.
  *
  * @example
  * ```ts
  * const k = new MlpKernel([2, 64, 64, 2], 'tanh');
- * k.forward(layers, x, 25, out);            // out [25, 2]
- * k.backward(layers, x, 25, outBar, xBar, grads); // grads: [dW0, db0, dW1, db1, dW2, db2], accumulated
+ * k.forward(layers, x, 25, out);                  // out [25, 2]
+ * k.backward(layers, x, 25, outBar, xBar, grads); // xBar [25, 2]
+ * k.flush();                                      // grads: [dW0, db0, dW1, db1, dW2, db2] accumulated
  * ```
  */
 export class MlpKernel {
   private readonly L: number;
-  /** h[l] for l = 0 … L: h[0] a copy of the input, h[L] the output. */
-  private h: Float64Array[] = [];
+  /** Backward scratch g[l] [batch, widths[l]]. */
   private g: Float64Array[] = [];
   private capacity = 0;
-  /** Batch size and weights version of the stored forward pass (−1: none). */
-  private storedBatch = -1;
-  private storedLayers: readonly KernelLayer[] | null = null;
+  private readonly rowDoubles: number;
+  /** The input of the current call, copied; its bits (u32 view) are the cache key. */
+  private probe = new Float64Array(0);
+  private probeBits = new Uint32Array(0);
+  private readonly cache = new Map<number, CacheEntry>();
+  /** Entries of a cleared cache, reused before new ones are allocated. */
+  private free: CacheEntry[] = [];
+  /** A column of ones, for the bias gradients' column sums as products. */
+  private ones = new Float64Array(0);
+  private readonly cacheDoubles: number;
+  private cacheLayers: readonly KernelLayer[] | null = null;
+  /** Queued weight-gradient rows per layer l = 1 … L: G[l] [rows, widths[l]], H[l] [rows, widths[l−1]]. */
+  private readonly pendingG: Float64Array[];
+  private readonly pendingH: Float64Array[];
+  private pendingRows = 0;
+  private readonly pendingCapacity: number;
+  private pendingGrads: readonly Float64Array[] | null = null;
 
   constructor(
     private readonly widths: readonly number[],
     private readonly activation: KernelActivation,
+    options: MlpKernelOptions = {},
   ) {
     if (widths.length < 2) throw new RangeError('MlpKernel: need at least an input and an output width');
     this.L = widths.length - 1;
+    this.rowDoubles = widths.reduce((a, w) => a + w, 0);
+    this.cacheDoubles = Math.floor((options.cacheBytes ?? 32 * 2 ** 20) / 8);
+    let perRow = 0;
+    for (let l = 1; l <= this.L; l++) perRow += widths[l] + widths[l - 1];
+    this.pendingCapacity = Math.max(1, Math.floor((options.pendingBytes ?? 16 * 2 ** 20) / 8 / perRow));
+    this.pendingG = widths.map(() => new Float64Array(0));
+    this.pendingH = widths.map(() => new Float64Array(0));
   }
 
   private ensure(batch: number): void {
     if (batch <= this.capacity) return;
     this.capacity = Math.max(batch, 2 * this.capacity);
-    this.h = this.widths.map((w) => new Float64Array(this.capacity * w));
     this.g = this.widths.map((w) => new Float64Array(this.capacity * w));
-    this.storedBatch = -1;
+    this.probe = new Float64Array(this.capacity * this.widths[0]);
+    this.probeBits = new Uint32Array(this.probe.buffer);
   }
 
-  /** out [batch, nOut] = MLP(x [batch, nIn]); keeps the activations for {@link backward}. */
+  /** out [batch, nOut] = MLP(x [batch, nIn]), from the stored pass for this input if there is one. */
   forward(layers: readonly KernelLayer[], x: Float64Array, batch: number, out: Float64Array): void {
-    this.ensure(batch);
-    const { widths, L } = this;
-    const h = this.h;
-    const n0 = widths[0];
-    h[0].set(x.subarray(0, batch * n0));
-    for (let l = 1; l <= L; l++) {
-      const nIn = widths[l - 1];
-      const nOut = widths[l];
-      const z = h[l];
-      const { w, b } = layers[l - 1];
-      for (let r = 0; r < batch; r++) z.set(b, r * nOut);
-      gemm(false, true, batch, nOut, nIn, h[l - 1], 0, w, 0, z, 0, true);
-      if (l < L) this.activate(z.subarray(0, batch * nOut));
-    }
-    out.set(h[L].subarray(0, batch * widths[L]));
-    this.storedBatch = batch;
-    this.storedLayers = layers;
+    const entry = this.pass(layers, x, batch);
+    out.set(entry.h[this.L].subarray(0, batch * this.widths[this.L]));
   }
 
   /**
-   * xBar [batch, nIn] = ∂L/∂x and grads[2l], grads[2l+1] += ∂L/∂W_l, ∂L/∂b_l for
-   * outBar = ∂L/∂out; reuses the stored forward pass when it was for this x and these layers.
+   * xBar [batch, nIn] = ∂L/∂x for outBar = ∂L/∂out, and queues this call's contribution to
+   * ∂L/∂W_l, ∂L/∂b_l for `grads` ([dW0, db0, dW1, db1, …]); it is added at the next
+   * {@link MlpKernel.flush} (or earlier, when the queue fills or `grads` changes).
    */
   backward(
     layers: readonly KernelLayer[],
@@ -104,32 +140,128 @@ export class MlpKernel {
     xBar: Float64Array,
     grads: readonly Float64Array[],
   ): void {
-    this.ensure(batch);
-    if (!this.holds(layers, x, batch)) this.forward(layers, x, batch, this.g[this.L]);
-    const { widths, L, h, g } = this;
+    const { h } = this.pass(layers, x, batch);
+    if (this.pendingGrads !== grads || this.pendingRows + batch > this.pendingCapacity) this.flush();
+    this.pendingGrads = grads;
+    this.reservePending(this.pendingRows + batch);
+    const { widths, L, g } = this;
+    const row0 = this.pendingRows;
     g[L].set(outBar.subarray(0, batch * widths[L]));
     for (let l = L; l >= 1; l--) {
       const nIn = widths[l - 1];
       const nOut = widths[l];
       const gl = g[l];
-      // ∂L/∂W_l += g_lᵀ·h_{l−1} ([out, in]); ∂L/∂b_l += column sums of g_l.
-      gemm(true, false, nOut, nIn, batch, gl, 0, h[l - 1], 0, grads[2 * (l - 1)], 0, true);
-      const db = grads[2 * (l - 1) + 1];
-      for (let r = 0; r < batch; r++) for (let j = 0; j < nOut; j++) db[j] += gl[r * nOut + j];
+      this.pendingG[l].set(gl.subarray(0, batch * nOut), row0 * nOut);
+      this.pendingH[l].set(h[l - 1].subarray(0, batch * nIn), row0 * nIn);
       // g_{l−1} = g_l·W_l, then times φ′ for hidden layers.
       gemm(false, false, batch, nIn, nOut, gl, 0, layers[l - 1].w, 0, g[l - 1], 0, false);
       if (l > 1) this.multiplyDerivative(g[l - 1], h[l - 1], batch * nIn);
     }
+    this.pendingRows += batch;
     xBar.set(g[0].subarray(0, batch * widths[0]));
   }
 
-  /** Whether the stored forward pass is for these layers, this batch size and this input. */
-  private holds(layers: readonly KernelLayer[], x: Float64Array, batch: number): boolean {
-    if (this.storedBatch !== batch || this.storedLayers !== layers) return false;
-    const h0 = this.h[0];
-    const n = batch * this.widths[0];
-    for (let i = 0; i < n; i++) if (!Object.is(h0[i], x[i])) return false;
-    return true;
+  /**
+   * Adds the queued weight gradients into the `grads` given to {@link MlpKernel.backward}:
+   * ∂L/∂W_l += Gᵀ·H and ∂L/∂b_l += column sums of G, over every queued row.
+   */
+  flush(): void {
+    const grads = this.pendingGrads;
+    const rows = this.pendingRows;
+    this.pendingRows = 0;
+    if (grads === null || rows === 0) return;
+    const { widths, L } = this;
+    if (this.ones.length < rows) this.ones = new Float64Array(this.pendingCapacity).fill(1);
+    for (let l = 1; l <= L; l++) {
+      const nIn = widths[l - 1];
+      const nOut = widths[l];
+      const G = this.pendingG[l];
+      gemm(true, false, nOut, nIn, rows, G, 0, this.pendingH[l], 0, grads[2 * (l - 1)], 0, true);
+      gemm(true, false, nOut, 1, rows, G, 0, this.ones, 0, grads[2 * (l - 1) + 1], 0, true);
+    }
+  }
+
+  /** Forgets the stored forward passes (call when the weights change) and drops queued gradients. */
+  clear(): void {
+    for (const e of this.cache.values()) this.free.push(e);
+    this.cache.clear();
+    this.cacheLayers = null;
+    this.pendingRows = 0;
+    this.pendingGrads = null;
+  }
+
+  private reservePending(rows: number): void {
+    for (let l = 1; l <= this.L; l++) {
+      const nOut = this.widths[l];
+      const nIn = this.widths[l - 1];
+      if (this.pendingG[l].length < rows * nOut) {
+        const size = Math.min(this.pendingCapacity, Math.max(rows, 2 * (this.pendingG[l].length / nOut)));
+        const G = new Float64Array(size * nOut);
+        G.set(this.pendingG[l].subarray(0, this.pendingRows * nOut));
+        this.pendingG[l] = G;
+        const H = new Float64Array(size * nIn);
+        H.set(this.pendingH[l].subarray(0, this.pendingRows * nIn));
+        this.pendingH[l] = H;
+      }
+    }
+  }
+
+  /** The stored forward pass for this input and these layers, computed now if missing. */
+  private pass(layers: readonly KernelLayer[], x: Float64Array, batch: number): CacheEntry {
+    this.ensure(batch);
+    if (this.cacheLayers !== layers) {
+      for (const e of this.cache.values()) this.free.push(e);
+      this.cache.clear();
+      this.cacheLayers = layers;
+    }
+    const n0 = batch * this.widths[0];
+    this.probe.set(x.subarray(0, n0));
+    const bits = this.probeBits;
+    let key = Math.imul(batch, 0x9e3779b1);
+    for (let i = 0; i < 2 * n0; i++) key = Math.imul(key ^ bits[i], 0x01000193);
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit.batch === batch && sameBits(hit.h[0], this.probe, n0)) {
+      this.cache.delete(key); // most recently used goes last
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const entry = this.takeEntry(hit, batch);
+    entry.key = key;
+    entry.batch = batch;
+    this.cache.set(key, entry);
+    this.compute(layers, batch, entry.h);
+    return entry;
+  }
+
+  /** A free entry for a batch: the colliding one, the least recently used one, or a new one. */
+  private takeEntry(colliding: CacheEntry | undefined, batch: number): CacheEntry {
+    let entry = colliding;
+    if (entry !== undefined) this.cache.delete(entry.key);
+    else if ((this.cache.size + 1) * this.rowDoubles * batch > this.cacheDoubles && this.cache.size > 0) {
+      const oldest = this.cache.keys().next().value as number;
+      entry = this.cache.get(oldest);
+      this.cache.delete(oldest);
+    }
+    if (entry === undefined) entry = this.free.pop();
+    if (entry === undefined || entry.h[0].length < batch * this.widths[0]) {
+      entry = { key: 0, batch, h: this.widths.map((w) => new Float64Array(batch * w)) };
+    }
+    return entry;
+  }
+
+  /** h[1 … L] from h[0] ← the probe. */
+  private compute(layers: readonly KernelLayer[], batch: number, h: Float64Array[]): void {
+    const { widths, L } = this;
+    h[0].set(this.probe.subarray(0, batch * widths[0]));
+    for (let l = 1; l <= L; l++) {
+      const nIn = widths[l - 1];
+      const nOut = widths[l];
+      const z = h[l];
+      const { w, b } = layers[l - 1];
+      for (let r = 0; r < batch; r++) z.set(b, r * nOut);
+      gemm(false, true, batch, nOut, nIn, h[l - 1], 0, w, 0, z, 0, true);
+      if (l < L) this.activate(z.subarray(0, batch * nOut));
+    }
   }
 
   private activate(z: Float64Array): void {
@@ -167,4 +299,10 @@ export class MlpKernel {
         return;
     }
   }
+}
+
+/** Whether a[0 … n) and b[0 … n) hold the same values, telling −0 from 0 (Object.is). */
+function sameBits(a: Float64Array, b: Float64Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }

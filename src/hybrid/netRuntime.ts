@@ -141,6 +141,10 @@ export class TensorNetRuntime implements NetRuntime {
     this.layersOfCall = this.model.calls.map((c) => weights[this.model.nets[c.net].name]);
     this.flatOfCall = this.layersOfCall.map(flatLayers);
     this.currentVersion++;
+    for (const k of this.kernels) {
+      k?.flush();
+      k?.clear();
+    }
   }
 
   /** Fresh Glorot-initialized weights for every network of `model`. */
@@ -208,6 +212,7 @@ export class TensorNetRuntime implements NetRuntime {
 
   /** The accumulated weight gradients, shaped like the weights. */
   gradients(): NetWeights {
+    this.flushKernels();
     const out: Record<string, DenseLayer[]> = {};
     this.model.nets.forEach((n, k) => {
       out[n.name] = this.currentWeights[n.name].map((l, i) => ({
@@ -218,8 +223,13 @@ export class TensorNetRuntime implements NetRuntime {
     return out;
   }
 
+  private flushKernels(): void {
+    for (const k of this.kernels) k?.flush();
+  }
+
   /** Sets the accumulated weight gradients to zero. */
   zeroGradients(): void {
+    this.flushKernels();
     for (const g of this.grads) for (const a of g) a.fill(0);
   }
 }

@@ -27,6 +27,7 @@ function compare(widths: number[], activation: KernelActivation, batch: number, 
   const grads = flat.flatMap((l) => [new Float64Array(l.w.length), new Float64Array(l.b.length)]);
   const xBar = new Float64Array(batch * widths[0]);
   k.backward(flat, x, batch, outBar, xBar, grads);
+  k.flush();
   expect(maxRelErr(xBar, g.x.data, 1e-12)).toBeLessThan(1e-12);
   g.layers.forEach((l, i) => {
     expect(maxRelErr(grads[2 * i], l.w.data, 1e-12)).toBeLessThan(1e-12);
