@@ -689,6 +689,20 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
           );
           continue;
         }
+        // A stepper reports a failed attempt (an implicit method's Newton iteration did not
+        // converge, a singular iteration matrix) by a non-finite error estimate; an adaptive
+        // controller shrinks the step, constant steps cannot.
+        for (let i = 0; ok && i < D; i++) ok = Number.isFinite(err[b * D + i]);
+        if (!ok) {
+          fail(
+            b,
+            'stepUnderflow',
+            null,
+            `${method.name} could not complete a step of ${hTry[b]} (non-finite error estimate: its stage ` +
+              'equations were not solved), and constant steps cannot be shortened; use a smaller dt or pid()',
+          );
+          continue;
+        }
       } else {
         const e = bad < 0 ? errorNorm(controller, y, yNew, err, b * D, D) : Number.POSITIVE_INFINITY;
         ok = e <= 1;

@@ -43,10 +43,10 @@ const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-6, Math.abs(
 
 /**
  * The forward gradients ⟨w, S_k⟩ per trajectory and direction, the central finite
- * differences of the same loss, and (for explicit methods) the discrete adjoint's gradients.
- * Returns the worst relative disagreements.
+ * differences of the same loss, and (for explicit methods and kvaerno5) the discrete adjoint's
+ * gradients. Returns the worst relative disagreements (adjoint: null without a discrete adjoint).
  */
-function compare(c: Case): { fd: number; adjoint: number; states: number } {
+function compare(c: Case): { fd: number; adjoint: number | null; states: number } {
   const { field, y0, options, directions } = c;
   const D = field.dim;
   const P = field.nParams;
@@ -58,7 +58,11 @@ function compare(c: Case): { fd: number; adjoint: number; states: number } {
   expect(r.solution.status.every((s) => s === 'success')).toBe(true);
   const plain = solve(field, y0, {
     ...options,
-    recordForAdjoint: options.method === undefined || options.method.coefficients !== undefined,
+    // Explicit methods and kvaerno5 have a discrete adjoint; the Rosenbrock methods do not.
+    recordForAdjoint:
+      options.method === undefined ||
+      options.method.coefficients !== undefined ||
+      options.method.implicitCoefficients !== undefined,
   });
   // The states agree with a plain solve to the tolerance (the steps differ).
   let states = 0;
@@ -135,7 +139,7 @@ function compare(c: Case): { fd: number; adjoint: number; states: number } {
       if (adj !== null) adjoint = Math.max(adjoint, rel(value, scale * adj));
     }
   });
-  return { fd, adjoint, states };
+  return { fd, adjoint: g === null ? null : adjoint, states };
 }
 
 const times = (count: number, dt: number) => Float64Array.from({ length: count }, (_, i) => dt * (i + 1));
@@ -225,7 +229,9 @@ describe('forward sensitivities', () => {
         fdStep: (x) => 1e-6 * Math.max(Math.abs(x), 1),
       });
       expect(e.fd).toBeLessThan(1e-5);
-      expect(e.adjoint).toBeLessThan(1e-8); // vern7 only: no discrete adjoint of stiff methods
+      // The discrete adjoint of vern7 and kvaerno5 (measured 6e-13 and 3e-11); rodas5p has none.
+      if (method.name === 'rodas5p') expect(e.adjoint).toBeNull();
+      else expect(e.adjoint).toBeLessThan(1e-8);
     });
   }
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { constantSteps } from '../../src/ode/controller.js';
 import { checkEsdirkTableau, KVAERNO5, kvaerno5 } from '../../src/ode/esdirk.js';
 import type { VectorField } from '../../src/ode/field.js';
 import type { Method, Stepper } from '../../src/ode/method.js';
 import { checkRosenbrockTableau, RODAS4, RODAS5P, rodas4, rodas5p } from '../../src/ode/rosenbrock.js';
+import { solve } from '../../src/ode/solve.js';
 
 // ---------------------------------------------------------------------------------------------
 // Test problems, written as batched vector fields with hand-written Jacobians.
@@ -540,6 +542,24 @@ describe('Newton iterations (kvaerno5)', () => {
     expect(oneStep(tight, kaps, 0, kapsExact(0), [1], 0.1).err[0]).toBe(Number.POSITIVE_INFINITY);
     const enough = kvaerno5({ rtol: 1e-14, atol: 1e-14 });
     expect(Number.isFinite(oneStep(enough, kaps, 0, kapsExact(0), [1], 0.1).err[0])).toBe(true);
+  });
+
+  it('with constant steps, a failed attempt stops the trajectory instead of being accepted', () => {
+    // The Newton iteration needs more iterations than allowed (as above). A failed attempt
+    // leaves y unchanged with an infinite error estimate; constant steps cannot be shortened,
+    // so the solve must report it rather than step on with the old state.
+    const sol = solve(kaps, new Float64Array([1, 1]), {
+      method: kvaerno5({ rtol: 1e-14, atol: 1e-14, maxIterations: 1 }),
+      t1: 1,
+      params: new Float64Array([1]),
+      controller: constantSteps(0.1),
+    });
+    expect(sol.status).toEqual(['stepUnderflow']);
+    expect(sol.failures).toHaveLength(1);
+    const f = sol.failures[0];
+    expect(f).toMatchObject({ trajectory: 0, time: 0, state: null });
+    expect(f.message).toMatch(/^trajectory 0 at t = 0: kvaerno5 could not complete a step of 0\.1 .*pid\(\)/);
+    expect(sol.yFinal[0]).toBe(1);
   });
 });
 
