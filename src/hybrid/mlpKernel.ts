@@ -14,7 +14,7 @@
  * Used by {@link TensorNetRuntime} for tanh, sigmoid, relu and identity MLPs; it gives the
  * same values as the autodiff's fused `linear` layers.
  */
-import { gemm } from '../tensor/gemm.js';
+import { gemm, gemmPackedB, type PackedB, packB } from '../tensor/gemm.js';
 import { wasmSigmoid, wasmTanh } from '../tensor/wasmElementwise.js';
 
 /** The activations this kernel implements. */
@@ -66,6 +66,9 @@ export interface MlpKernelOptions {
  *   inner dimension at {@link MlpKernel.flush} (or when the queue is full), instead of one
  *   thin product per call. Call `flush` before reading the gradients.
  *
+ * A `layers` array is taken as immutable: the kernel packs its weights for the products once
+ * and recognises them by identity, so pass a new array for new weights (never edit one in place).
+ *
  * @example
  * ```ts
  * const k = new MlpKernel([2, 64, 64, 2], 'tanh');
@@ -86,16 +89,23 @@ export class MlpKernel {
   private readonly cache = new Map<number, CacheEntry>();
   /** Entries of a cleared cache, reused before new ones are allocated. */
   private free: CacheEntry[] = [];
-  /** A column of ones, for the bias gradients' column sums as products. */
-  private ones = new Float64Array(0);
   private readonly cacheDoubles: number;
   private cacheLayers: readonly KernelLayer[] | null = null;
-  /** Queued weight-gradient rows per layer l = 1 … L: G[l] [rows, widths[l]], H[l] [rows, widths[l−1]]. */
+  /** The weights of `cacheLayers` packed for the forward products (by Wᵀ) and the backward ones (by W). */
+  private forwardW: PackedB[] = [];
+  private backwardW: PackedB[] = [];
+  /**
+   * Queued weight-gradient rows per layer l = 1 … L: G[l] [rows, widths[l]] and
+   * H[l] [rows, widths[l−1] + 1], whose last column is 1 so that Gᵀ·H holds ∂L/∂W_l and, in
+   * its last column, ∂L/∂b_l.
+   */
   private readonly pendingG: Float64Array[];
   private readonly pendingH: Float64Array[];
   private pendingRows = 0;
   private readonly pendingCapacity: number;
   private pendingGrads: readonly Float64Array[] | null = null;
+  /** Gᵀ·H per layer, [widths[l], widths[l−1] + 1]. */
+  private readonly product: Float64Array[];
 
   constructor(
     private readonly widths: readonly number[],
@@ -107,10 +117,11 @@ export class MlpKernel {
     this.rowDoubles = widths.reduce((a, w) => a + w, 0);
     this.cacheDoubles = Math.floor((options.cacheBytes ?? 32 * 2 ** 20) / 8);
     let perRow = 0;
-    for (let l = 1; l <= this.L; l++) perRow += widths[l] + widths[l - 1];
+    for (let l = 1; l <= this.L; l++) perRow += widths[l] + widths[l - 1] + 1;
     this.pendingCapacity = Math.max(1, Math.floor((options.pendingBytes ?? 16 * 2 ** 20) / 8 / perRow));
     this.pendingG = widths.map(() => new Float64Array(0));
     this.pendingH = widths.map(() => new Float64Array(0));
+    this.product = widths.map((w, l) => new Float64Array(l === 0 ? 0 : w * (widths[l - 1] + 1)));
   }
 
   private ensure(batch: number): void {
@@ -152,9 +163,14 @@ export class MlpKernel {
       const nOut = widths[l];
       const gl = g[l];
       this.pendingG[l].set(gl.subarray(0, batch * nOut), row0 * nOut);
-      this.pendingH[l].set(h[l - 1].subarray(0, batch * nIn), row0 * nIn);
+      const H = this.pendingH[l];
+      const hPrev = h[l - 1];
+      for (let r = 0; r < batch; r++) {
+        const to = (row0 + r) * (nIn + 1);
+        for (let i = 0; i < nIn; i++) H[to + i] = hPrev[r * nIn + i];
+      }
       // g_{l−1} = g_l·W_l, then times φ′ for hidden layers.
-      gemm(false, false, batch, nIn, nOut, gl, 0, layers[l - 1].w, 0, g[l - 1], 0, false);
+      gemmPackedB(false, batch, gl, 0, this.backwardW[l - 1], g[l - 1], 0, false);
       if (l > 1) this.multiplyDerivative(g[l - 1], h[l - 1], batch * nIn);
     }
     this.pendingRows += batch;
@@ -171,21 +187,28 @@ export class MlpKernel {
     this.pendingRows = 0;
     if (grads === null || rows === 0) return;
     const { widths, L } = this;
-    if (this.ones.length < rows) this.ones = new Float64Array(this.pendingCapacity).fill(1);
     for (let l = 1; l <= L; l++) {
       const nIn = widths[l - 1];
       const nOut = widths[l];
-      const G = this.pendingG[l];
-      gemm(true, false, nOut, nIn, rows, G, 0, this.pendingH[l], 0, grads[2 * (l - 1)], 0, true);
-      gemm(true, false, nOut, 1, rows, G, 0, this.ones, 0, grads[2 * (l - 1) + 1], 0, true);
+      const P = this.product[l];
+      gemm(true, false, nOut, nIn + 1, rows, this.pendingG[l], 0, this.pendingH[l], 0, P, 0, false);
+      const dW = grads[2 * (l - 1)];
+      const db = grads[2 * (l - 1) + 1];
+      for (let o = 0; o < nOut; o++) {
+        for (let i = 0; i < nIn; i++) dW[o * nIn + i] += P[o * (nIn + 1) + i];
+        db[o] += P[o * (nIn + 1) + nIn];
+      }
     }
   }
+
 
   /** Forgets the stored forward passes (call when the weights change) and drops queued gradients. */
   clear(): void {
     for (const e of this.cache.values()) this.free.push(e);
     this.cache.clear();
     this.cacheLayers = null;
+    this.forwardW = [];
+    this.backwardW = [];
     this.pendingRows = 0;
     this.pendingGrads = null;
   }
@@ -199,8 +222,9 @@ export class MlpKernel {
         const G = new Float64Array(size * nOut);
         G.set(this.pendingG[l].subarray(0, this.pendingRows * nOut));
         this.pendingG[l] = G;
-        const H = new Float64Array(size * nIn);
-        H.set(this.pendingH[l].subarray(0, this.pendingRows * nIn));
+        const H = new Float64Array(size * (nIn + 1));
+        H.set(this.pendingH[l].subarray(0, this.pendingRows * (nIn + 1)));
+        for (let r = this.pendingRows; r < size; r++) H[r * (nIn + 1) + nIn] = 1;
         this.pendingH[l] = H;
       }
     }
@@ -213,6 +237,9 @@ export class MlpKernel {
       for (const e of this.cache.values()) this.free.push(e);
       this.cache.clear();
       this.cacheLayers = layers;
+      const { widths } = this;
+      this.forwardW = layers.map((l, i) => packB(true, widths[i + 1], widths[i], l.w, 0));
+      this.backwardW = layers.map((l, i) => packB(false, widths[i], widths[i + 1], l.w, 0));
     }
     const n0 = batch * this.widths[0];
     this.probe.set(x.subarray(0, n0));
@@ -257,9 +284,9 @@ export class MlpKernel {
       const nIn = widths[l - 1];
       const nOut = widths[l];
       const z = h[l];
-      const { w, b } = layers[l - 1];
+      const { b } = layers[l - 1];
       for (let r = 0; r < batch; r++) z.set(b, r * nOut);
-      gemm(false, true, batch, nOut, nIn, h[l - 1], 0, w, 0, z, 0, true);
+      gemmPackedB(false, batch, h[l - 1], 0, this.forwardW[l - 1], z, 0, true);
       if (l < L) this.activate(z.subarray(0, batch * nOut));
     }
   }

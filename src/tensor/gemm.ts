@@ -8,7 +8,7 @@
  *   GotoBLAS (K. Goto and R. van de Geijn, "Anatomy of high-performance matrix
  *   multiplication", ACM TOMS 34(3), 2008), used where WebAssembly is missing.
  */
-import { wasmGemm, wasmGemmBatch } from './wasmGemm.js';
+import { wasmGemm, wasmGemmBatch, wasmGemmPackedB, wasmPackB } from './wasmGemm.js';
 
 /** Rows of a packed A panel / columns of a packed B panel (the 4×4 micro-tile). */
 const MR = 4;
@@ -140,6 +140,72 @@ export function gemmBatch(
   if (m * n * k > TINY && wasmGemmBatch(transA, transB, m, n, k, count, a, aOffsets, b, bOffsets, c)) return;
   for (let t = 0; t < count; t++)
     gemm(transA, transB, m, n, k, a, aOffsets[t], b, bOffsets[t], c, t * m * n, false);
+}
+
+/**
+ * A right-hand factor op(B) [k, n] prepared once for many products {@link gemmPackedB}
+ * op(A)·op(B) with the same B: a compact copy of B and, where WebAssembly runs, B already
+ * packed into the micro-kernel's panels, so that each product skips packing and copying B.
+ */
+export interface PackedB {
+  readonly transB: boolean;
+  readonly n: number;
+  readonly k: number;
+  /** B itself, compact ([k, n], or [n, k] for `transB`). */
+  readonly b: Float64Array;
+  /** The WebAssembly panels, or null where that back end is unavailable. */
+  readonly panels: Float64Array | null;
+}
+
+/**
+ * Prepares op(B) [k, n] (B stored from `bOff` as in {@link gemm}) for {@link gemmPackedB}.
+ * The copy is taken now: later changes to `b` are not seen.
+ *
+ * @example
+ * ```ts
+ * const W = new Float64Array([1, 2, 3, 4, 5, 6]); // [3, 2] weights, used as Wᵀ
+ * const pw = packB(true, 3, 2, W, 0);
+ * const y = new Float64Array(3);
+ * gemmPackedB(false, 1, new Float64Array([1, 1]), 0, pw, y, 0, false);
+ * y; // Float64Array [3, 7, 11]
+ * ```
+ */
+export function packB(transB: boolean, n: number, k: number, b: Float64Array, bOff: number): PackedB {
+  checkGemmArguments(1, n, k, new Float64Array(k), 0, b, bOff, new Float64Array(n), 0);
+  const compact = b.slice(bOff, bOff + k * n);
+  const panels = n > 0 && k > 0 ? wasmPackB(transB, n, k, compact, 0) : null;
+  return { transB, n, k, b: compact, panels };
+}
+
+/**
+ * C (+)= op(A)·op(B) for a B prepared by {@link packB}: the same results, bit for bit, as
+ * {@link gemm} with the original B.
+ *
+ * @throws RangeError when a size is not a non-negative integer or a block runs past its array.
+ * @example
+ * ```ts
+ * const pw = packB(false, 2, 2, new Float64Array([5, 6, 7, 8]), 0);
+ * const c = new Float64Array(4);
+ * gemmPackedB(false, 2, new Float64Array([1, 2, 3, 4]), 0, pw, c, 0, false);
+ * c; // Float64Array [19, 22, 43, 50]
+ * ```
+ */
+export function gemmPackedB(
+  transA: boolean,
+  m: number,
+  a: Float64Array,
+  aOff: number,
+  packed: PackedB,
+  c: Float64Array,
+  cOff: number,
+  accumulate: boolean,
+): void {
+  const { n, k, transB, b, panels } = packed;
+  if (panels !== null && m * n * k > TINY) {
+    checkGemmArguments(m, n, k, a, aOff, b, 0, c, cOff);
+    if (wasmGemmPackedB(transA, m, n, k, a, aOff, panels, c, cOff, accumulate)) return;
+  }
+  gemm(transA, transB, m, n, k, a, aOff, b, 0, c, cOff, accumulate);
 }
 
 function checkGemmArguments(

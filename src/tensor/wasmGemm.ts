@@ -354,6 +354,7 @@ function multiplyInHeap(
   cAt: number,
   accumulate: boolean,
   scratchAt: number,
+  packedBAt = -1,
 ): void {
   const nt = Math.ceil(n / NR);
   const np = nt * NR;
@@ -373,7 +374,9 @@ function multiplyInHeap(
   for (let pc = 0; pc < k; pc += KC) {
     const kcb = Math.min(KC, k - pc);
     const acc = (direct && accumulate) || pc > 0 ? 1 : 0;
-    inst.pack(bAt * 8 + pc * bCs, bRs, bCs, n, kcb, pbAt * 8);
+    // A pre-packed B holds block pc (kcb columns of np rows) at packedBAt + pc·np.
+    const pb = packedBAt >= 0 ? packedBAt + pc * np : pbAt;
+    if (packedBAt < 0) inst.pack(bAt * 8 + pc * bCs, bRs, bCs, n, kcb, pbAt * 8);
     for (let ic = 0; ic < m; ic += MC) {
       const mcb = Math.min(MC, m - ic);
       inst.pack(aAt * 8 + ic * aRs + pc * aCs, aRs, aCs, mcb, kcb, paAt * 8);
@@ -381,10 +384,10 @@ function multiplyInHeap(
       const whole = mcb >> 2;
       const rest = mcb & 3;
       const cBlock = out + ic * ldc;
-      if (whole > 0) inst.kernels[MR](whole, nt, kcb, paAt * 8, pbAt * 8, cBlock, ldc, acc);
+      if (whole > 0) inst.kernels[MR](whole, nt, kcb, paAt * 8, pb * 8, cBlock, ldc, acc);
       if (rest > 0) {
         const paRest = (paAt + whole * MR * kcb) * 8;
-        inst.kernels[rest](1, nt, kcb, paRest, pbAt * 8, cBlock + whole * MR * ldc, ldc, acc);
+        inst.kernels[rest](1, nt, kcb, paRest, pb * 8, cBlock + whole * MR * ldc, ldc, acc);
       }
     }
   }
@@ -428,6 +431,62 @@ export function wasmGemm(
   const bAt = stage(heap, b, bOff, k * n, bRegion);
   if (accumulate) heap.set(cOff === 0 && c.length === size ? c : c.subarray(cOff, cOff + size), 0);
   multiplyInHeap(inst, transA, transB, m, n, k, aAt, bAt, 0, accumulate, scratchAt);
+  c.set(outView(inst, size), cOff);
+  return true;
+}
+
+/**
+ * Packs op(B) [k, n] once into the panels the micro-kernel reads (4 columns of op(B) per
+ * panel, block by block of {@link KC} rows, zero-padded to whole panels): `np·k` doubles with
+ * np = n rounded up to a multiple of 4. {@link wasmGemmPackedB} then multiplies by it without
+ * repacking or copying B — worth it when the same B meets many A (a network's weights inside
+ * an ODE solve). Returns `null` where the WebAssembly back end is unavailable.
+ */
+export function wasmPackB(transB: boolean, n: number, k: number, b: Float64Array, bOff: number): Float64Array | null {
+  const inst = getInstance();
+  if (inst === null) return null;
+  const np = Math.ceil(n / NR) * NR;
+  const outAt = stagedSize(b, k * n);
+  if (!reserve(inst, (outAt + np * k) * 8)) return null;
+  const bStart = stage(inst.heap, b, bOff, k * n, 0);
+  const bRs = (transB ? k : 1) * 8;
+  const bCs = (transB ? 1 : n) * 8;
+  for (let pc = 0; pc < k; pc += KC) {
+    inst.pack(bStart * 8 + pc * bCs, bRs, bCs, n, Math.min(KC, k - pc), (outAt + pc * np) * 8);
+  }
+  return inst.heap.slice(outAt, outAt + np * k);
+}
+
+/**
+ * C = op(A)·op(B) (or C +=) with op(B) packed by {@link wasmPackB}: the same results, bit for
+ * bit, as {@link wasmGemm} with the unpacked B. Returns `false` where the back end is
+ * unavailable or memory cannot grow.
+ */
+export function wasmGemmPackedB(
+  transA: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  aOff: number,
+  packedB: Float64Array,
+  c: Float64Array,
+  cOff: number,
+  accumulate: boolean,
+): boolean {
+  const inst = getInstance();
+  if (inst === null) return false;
+  // Layout in doubles: C | A | packed B | scratch (the A panels and the padded product).
+  const size = m * n;
+  const aRegion = size;
+  const bRegion = aRegion + stagedSize(a, m * k);
+  const scratchAt = bRegion + packedB.length;
+  if (!reserve(inst, (scratchAt + scratchSize(m, n, k)) * 8)) return false;
+  const heap = inst.heap;
+  const aAt = stage(heap, a, aOff, m * k, aRegion);
+  heap.set(packedB, bRegion);
+  if (accumulate) heap.set(cOff === 0 && c.length === size ? c : c.subarray(cOff, cOff + size), 0);
+  multiplyInHeap(inst, transA, false, m, n, k, aAt, 0, 0, accumulate, scratchAt, bRegion);
   c.set(outView(inst, size), cOff);
   return true;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gemm, gemmBatch, jsGemm } from '../../src/tensor/gemm.js';
+import { gemm, gemmBatch, gemmPackedB, jsGemm, packB } from '../../src/tensor/gemm.js';
 import { matmul } from '../../src/tensor/matmul.js';
 import { fromNested, NDArray } from '../../src/tensor/ndarray.js';
 import { gemmModuleBytes, wasmGemm, wasmGemmAvailable } from '../../src/tensor/wasmGemm.js';
@@ -338,6 +338,34 @@ describe('gemm', () => {
     }
     expect(() => gemmBatch(false, false, m, n, k, 2, a, [0], b, [0, 0], new Float64Array(2 * m * n))).toThrow(
       /gemmBatch: 2 products/,
+    );
+  });
+});
+
+describe('packB / gemmPackedB', () => {
+  it('gives the same bits as gemm with the unpacked B (property, incl. k > 256)', () => {
+    fc.assert(
+      fc.property(
+        caseArb,
+        fc.constantFrom(0, 0, 0, 300),
+        (t, extraK) => {
+          const { transA, transB, m, n, aOff, bOff, cOff, accumulate, seed } = t;
+          const k = t.k + extraK;
+          const next = lcg(seed);
+          const a = randomArray(aOff + m * k, next);
+          const b = randomArray(bOff + k * n, next);
+          const c0 = randomArray(cOff + m * n + 3, next);
+          const want = c0.slice();
+          gemm(transA, transB, m, n, k, a, aOff, b, bOff, want, cOff, accumulate);
+          const packed = packB(transB, n, k, b, bOff);
+          b.fill(Number.NaN); // the packed copy must not depend on b any more
+          const got = c0.slice();
+          gemmPackedB(transA, m, a, aOff, packed, got, cOff, accumulate);
+          for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) return false;
+          return true;
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
