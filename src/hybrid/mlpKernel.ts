@@ -201,7 +201,6 @@ export class MlpKernel {
     }
   }
 
-
   /** Forgets the stored forward passes (call when the weights change) and drops queued gradients. */
   clear(): void {
     for (const e of this.cache.values()) this.free.push(e);
@@ -281,7 +280,6 @@ export class MlpKernel {
     const { widths, L } = this;
     h[0].set(this.probe.subarray(0, batch * widths[0]));
     for (let l = 1; l <= L; l++) {
-      const nIn = widths[l - 1];
       const nOut = widths[l];
       const z = h[l];
       const { b } = layers[l - 1];

@@ -442,7 +442,13 @@ export function wasmGemm(
  * repacking or copying B — worth it when the same B meets many A (a network's weights inside
  * an ODE solve). Returns `null` where the WebAssembly back end is unavailable.
  */
-export function wasmPackB(transB: boolean, n: number, k: number, b: Float64Array, bOff: number): Float64Array | null {
+export function wasmPackB(
+  transB: boolean,
+  n: number,
+  k: number,
+  b: Float64Array,
+  bOff: number,
+): Float64Array | null {
   const inst = getInstance();
   if (inst === null) return null;
   const np = Math.ceil(n / NR) * NR;

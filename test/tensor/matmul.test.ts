@@ -345,26 +345,22 @@ describe('gemm', () => {
 describe('packB / gemmPackedB', () => {
   it('gives the same bits as gemm with the unpacked B (property, incl. k > 256)', () => {
     fc.assert(
-      fc.property(
-        caseArb,
-        fc.constantFrom(0, 0, 0, 300),
-        (t, extraK) => {
-          const { transA, transB, m, n, aOff, bOff, cOff, accumulate, seed } = t;
-          const k = t.k + extraK;
-          const next = lcg(seed);
-          const a = randomArray(aOff + m * k, next);
-          const b = randomArray(bOff + k * n, next);
-          const c0 = randomArray(cOff + m * n + 3, next);
-          const want = c0.slice();
-          gemm(transA, transB, m, n, k, a, aOff, b, bOff, want, cOff, accumulate);
-          const packed = packB(transB, n, k, b, bOff);
-          b.fill(Number.NaN); // the packed copy must not depend on b any more
-          const got = c0.slice();
-          gemmPackedB(transA, m, a, aOff, packed, got, cOff, accumulate);
-          for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) return false;
-          return true;
-        },
-      ),
+      fc.property(caseArb, fc.constantFrom(0, 0, 0, 300), (t, extraK) => {
+        const { transA, transB, m, n, aOff, bOff, cOff, accumulate, seed } = t;
+        const k = t.k + extraK;
+        const next = lcg(seed);
+        const a = randomArray(aOff + m * k, next);
+        const b = randomArray(bOff + k * n, next);
+        const c0 = randomArray(cOff + m * n + 3, next);
+        const want = c0.slice();
+        gemm(transA, transB, m, n, k, a, aOff, b, bOff, want, cOff, accumulate);
+        const packed = packB(transB, n, k, b, bOff);
+        b.fill(Number.NaN); // the packed copy must not depend on b any more
+        const got = c0.slice();
+        gemmPackedB(transA, m, a, aOff, packed, got, cOff, accumulate);
+        for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) return false;
+        return true;
+      }),
       { numRuns: 200 },
     );
   });
