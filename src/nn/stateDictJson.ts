@@ -37,8 +37,17 @@ export interface JsonStateDict {
   }[];
 }
 
-/** x as a JSON value that reads back to exactly x (−0 and non-finite values as strings). */
-function encodeFloat(x: number): JsonFloat {
+/**
+ * x as a JSON value that reads back to exactly x: a finite number as itself, −0 and the
+ * non-finite values as the strings `"-0"`, `"NaN"`, `"Infinity"`, `"-Infinity"`.
+ *
+ * @example
+ * ```ts
+ * encodeJsonFloat(-0);  // '-0'
+ * encodeJsonFloat(0.1); // 0.1
+ * ```
+ */
+export function encodeJsonFloat(x: number): JsonFloat {
   if (Number.isFinite(x)) return x === 0 && 1 / x < 0 ? '-0' : x;
   if (Number.isNaN(x)) return 'NaN';
   return x > 0 ? 'Infinity' : '-Infinity';
@@ -50,6 +59,22 @@ const SPECIAL: Readonly<Record<string, number>> = {
   '-Infinity': Number.NEGATIVE_INFINITY,
   '-0': -0,
 };
+
+/**
+ * The number a {@link JsonFloat} stands for, or undefined when `v` is neither a number nor one
+ * of the special strings.
+ *
+ * @example
+ * ```ts
+ * decodeJsonFloat('-Infinity'); // -Infinity
+ * decodeJsonFloat('nan');       // undefined
+ * ```
+ */
+export function decodeJsonFloat(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && Object.hasOwn(SPECIAL, v)) return SPECIAL[v];
+  return undefined;
+}
 
 /**
  * A state dict as a JSON value (see the module comment for the layout).
@@ -64,7 +89,7 @@ export function stateDictToJson(dict: StateDictLike): JsonStateDict {
   const tensors = entriesOf(dict, 'stateDictToJson').map(([name, arr]) => ({
     name,
     shape: arr.shape.slice(),
-    data: Array.from(arr.data, encodeFloat),
+    data: Array.from(arr.data, encodeJsonFloat),
   }));
   return { format: STATE_DICT_FORMAT, version: STATE_DICT_JSON_VERSION, tensors };
 }
@@ -136,14 +161,13 @@ export function stateDictFromJson(value: unknown): Record<string, NDArray> {
     }
     const values = new Float64Array(n);
     for (let k = 0; k < n; k++) {
-      const d: unknown = data[k];
-      if (typeof d === 'number') values[k] = d;
-      else if (typeof d === 'string' && Object.hasOwn(SPECIAL, d)) values[k] = SPECIAL[d];
-      else {
-        fail(
-          `${label}: data[${k}] is ${JSON.stringify(d)}; entries are JSON numbers or one of "NaN", "Infinity", "-Infinity", "-0"`,
+      const v = decodeJsonFloat(data[k]);
+      if (v === undefined) {
+        return fail(
+          `${label}: data[${k}] is ${JSON.stringify(data[k])}; entries are JSON numbers or one of "NaN", "Infinity", "-Infinity", "-0"`,
         );
       }
+      values[k] = v;
     }
     setEntry(out, name, new NDArray(values, shape.slice()));
   }
