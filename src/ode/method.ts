@@ -101,4 +101,11 @@ export interface Method {
   readonly coefficients?: ExplicitCoefficients;
   /** For diagonally implicit Runge–Kutta methods: the coefficients (used by the discrete adjoint). */
   readonly implicitCoefficients?: ImplicitCoefficients;
+  /**
+   * For a method made for right-hand sides that do not depend on t (`rodas5p({ autonomous:
+   * true })` skips ∂f/∂t): the same method without that assumption. Systems derived from an
+   * autonomous f can depend on t — the continuous adjoint's backward system does, through the
+   * forward state y(t) — and are solved with it. Absent when the method assumes nothing.
+   */
+  readonly nonAutonomous?: () => Method;
 }

@@ -266,7 +266,11 @@ export const RODAS4: RosenbrockTableau = {
 
 /** Options of {@link rodas5p} and {@link rodas4}. */
 export interface RosenbrockOptions {
-  /** f does not depend on t: skip the finite difference for ∂f/∂t (default false). */
+  /**
+   * f does not depend on t: skip the finite difference for ∂f/∂t (default false). Systems
+   * derived from f that do depend on t (the continuous adjoint's backward system) are solved
+   * with the method's `nonAutonomous()` form instead.
+   */
   autonomous?: boolean;
 }
 
@@ -470,7 +474,7 @@ class RosenbrockStepper implements Stepper {
 function rosenbrockMethod(tab: RosenbrockTableau, options: RosenbrockOptions, who: string): Method {
   rejectUnknown(who, options, ROSENBROCK_KEYS);
   const autonomous = options.autonomous ?? false;
-  return {
+  const method: Method = {
     name: tab.name,
     order: tab.order,
     embeddedOrder: tab.embeddedOrder,
@@ -482,6 +486,7 @@ function rosenbrockMethod(tab: RosenbrockTableau, options: RosenbrockOptions, wh
       return new RosenbrockStepper(field, n, tab, autonomous);
     },
   };
+  return autonomous ? { ...method, nonAutonomous: () => rosenbrockMethod(tab, {}, who) } : method;
 }
 
 checkRosenbrockTableau(RODAS5P);
