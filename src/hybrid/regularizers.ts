@@ -26,7 +26,7 @@ function weightsOf(params: HybridParams, biases: boolean): Tensor[] {
  *
  * @example
  * ```ts
- * train(hm, params, subjects, { optimizer: adam({ lr: 1e-3 }), epochs: 100, regularizers: [l2Weights(1e-3)] });
+ * train(hm, params, subjects, { optimizer: adam(1e-3), epochs: 100, regularizers: [l2Weights(1e-3)] });
  * ```
  */
 export function l2Weights(lambda: number, options: { biases?: boolean } = {}): Regularizer {

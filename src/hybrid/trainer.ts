@@ -1,29 +1,21 @@
-/**
- * The training loop: mini-batches of subjects, data-fit loss plus regularizers, gradients
- * through the solver, a pure optimizer, validation with early stopping and best-checkpoint
- * restore, multiple shooting and a growing-horizon curriculum, and recovery from non-finite
- * values by rolling back and lowering the learning rate. Deterministic for a given seed.
- */
-import { add } from '../autodiff/ops/binary.js';
-import { scalar, Tensor } from '../autodiff/tensor.js';
-import { valueAndGrad } from '../autodiff/transforms.js';
+import { Tensor } from '../autodiff/tensor.js';
 import { type Tree, treeLeaves, treeUnflatten } from '../autodiff/tree.js';
+import type { GradientTransformation } from '../optim/transform.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { foldIn, permutation, rngKey } from '../tensor/random.js';
 import type { HybridModel, HybridParams } from './hybridModel.js';
 import type { DataLoss } from './loss.js';
+import { objective } from './objective.js';
 import type { Regularizer } from './regularizers.js';
 import type { Subject } from './subject.js';
 
 /**
- * A pure gradient transformation (an optimizer): `init` makes its state for a parameter
- * tree; `update` maps gradients (and the state, and the current parameters) to updates and a
- * new state, without mutating anything. The trainer adds the updates to the parameters.
+ * The optimizer the trainer runs: a pure gradient transformation from `src/optim` (e.g.
+ * `adam(1e-3)`, `chain(clipByGlobalNorm(1), adamw(1e-3, { weightDecay: 1e-4 }))`). After a
+ * non-finite step the trainer passes a lowered `lrScale` in the update context, which every
+ * learning rate of the chain (and every proximal threshold) is multiplied by.
  */
-export interface Optimizer<S> {
-  init(params: Tree): S;
-  update(grads: Tree, state: S, params: Tree): { updates: Tree; state: S };
-}
+export type Optimizer<S> = GradientTransformation<S>;
 
 /** Progress and incidents of a training run, in the order they happen. */
 export type TrainEvent =
@@ -78,7 +70,7 @@ export interface TrainState<S> {
 
 /** Options of {@link train}. */
 export interface TrainOptions<S> {
-  /** A pure optimizer, e.g. `adam({ lr: 1e-3 })` (see src/optim). */
+  /** A pure optimizer, e.g. `adam(1e-3)` (see src/optim). */
   readonly optimizer: Optimizer<S>;
   /** Number of passes over the training subjects. */
   readonly epochs: number;
@@ -167,7 +159,7 @@ const KEYS = [
  * ```ts
  * const hm = new HybridModel(model, { method: tsit5() });
  * const result = train(hm, hm.init(rngKey(0)), subjects, {
- *   optimizer: adam({ lr: 1e-2 }),
+ *   optimizer: adam(1e-2),
  *   epochs: 200,
  *   batchSize: 8,
  *   validation: { fraction: 0.2 },
@@ -209,11 +201,6 @@ export function train<S>(
   const patience = options.earlyStopping?.patience ?? Number.POSITIVE_INFINITY;
   const minDelta = options.earlyStopping?.minDelta ?? 0;
   const regs = options.regularizers ?? [];
-  const regGrad = valueAndGrad((p: HybridParams) => {
-    let total: Tensor = scalar(0);
-    for (const r of regs) total = add(total, r.penalty(p));
-    return total;
-  });
 
   let params = initial;
   if (
@@ -241,6 +228,12 @@ export function train<S>(
   const firstEpoch = state.epoch + 1;
   let stopReason: TrainResult<S>['stopReason'] = 'epochs';
   let step = 0;
+  /**
+   * The parameters and optimizer state before the last accepted update: where a step that
+   * meets a non-finite loss or gradient rolls back to (the failure shows at the point the
+   * update moved to, so that point is abandoned).
+   */
+  let lastGood: { params: HybridParams; optState: S } | null = null;
 
   epochLoop: for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
     const horizon = horizonAt(options.curriculum, epoch);
@@ -257,12 +250,18 @@ export function train<S>(
       let retries = 0;
       for (;;) {
         step++;
-        const attempt = trainingStep(model, p, batch, options, horizon, regs.length > 0 ? regGrad : null);
+        const attempt = objective(model, p, batch, {
+          loss: options.loss ?? 'mse',
+          regularizers: regs,
+          ...(horizon === undefined ? {} : { horizon }),
+          ...(options.shooting === undefined ? {} : { shooting: options.shooting }),
+        });
         let failure = attempt.failure;
         if (attempt.gradient !== null) {
-          const { updates, state: next } = optimizer.update(attempt.gradient, optState, p);
-          const moved = addScaled(p, updates, lrScale);
+          const { updates, state: next } = optimizer.update(attempt.gradient, optState, p, { lrScale });
+          const moved = addScaled(p, updates, 1);
           if (moved !== null) {
+            lastGood = { params: p, optState };
             p = model.project(moved);
             optState = next;
             lossSum += attempt.value;
@@ -272,16 +271,27 @@ export function train<S>(
           }
           failure = 'the optimizer produced non-finite parameters';
         }
-        // Roll back: p and optState are still the last good ones; lower the learning rate.
+        const reason = failure ?? 'unknown';
+        if (lastGood === null) {
+          emit({
+            kind: 'diverged',
+            epoch,
+            reason: `the starting parameters give a non-finite loss or gradient: ${reason}`,
+          });
+          stopReason = 'diverged';
+          break epochLoop;
+        }
+        // Roll back to the point before the last update and retry with a lower learning rate.
+        p = lastGood.params;
+        optState = lastGood.optState;
         lrScale *= lrFactor;
         retries++;
-        const reason = failure ?? 'unknown';
         emit({ kind: 'nonFinite', epoch, step, reason, lrScale });
         if (retries > maxRetries) {
           emit({
             kind: 'diverged',
             epoch,
-            reason: `${retries} non-finite steps in a row: ${attempt.failure}`,
+            reason: `${retries} non-finite steps in a row: ${reason}`,
           });
           stopReason = 'diverged';
           state = { ...state, params: p, optState, lrScale };
@@ -339,41 +349,6 @@ export function train<S>(
     stopReason,
     split: { train: trainSet.map((s) => s.id), validation: valSet.map((s) => s.id) },
   };
-}
-
-/** The loss and gradient of one mini-batch: data fit (+ continuity) + regularizers. */
-function trainingStep<S>(
-  model: HybridModel,
-  params: HybridParams,
-  batch: readonly Subject[],
-  options: TrainOptions<S>,
-  horizon: number | undefined,
-  regGrad: ((p: HybridParams) => [Tensor, HybridParams]) | null,
-): { value: number; dataLoss: number; gradient: HybridParams | null; failure: string | null } {
-  const ev = model.evaluate(params, batch, {
-    loss: options.loss ?? 'mse',
-    ...(horizon === undefined ? {} : { horizon }),
-    ...(options.shooting === undefined ? {} : { shooting: options.shooting }),
-  });
-  if (ev.failure !== null || ev.gradient === null) {
-    return { value: Number.NaN, dataLoss: Number.NaN, gradient: null, failure: ev.failure ?? 'no gradient' };
-  }
-  let value = ev.value;
-  let gradient = ev.gradient;
-  if (regGrad !== null) {
-    const [r, g] = regGrad(params);
-    value += r.item();
-    gradient = addScaled(gradient, g, 1) ?? gradient;
-  }
-  if (!Number.isFinite(value))
-    return { value, dataLoss: ev.dataLoss, gradient: null, failure: `the loss is ${value}` };
-  for (const leaf of treeLeaves(gradient)) {
-    for (const v of leaf.data) {
-      if (!Number.isFinite(v))
-        return { value, dataLoss: ev.dataLoss, gradient: null, failure: `a gradient entry is ${v}` };
-    }
-  }
-  return { value, dataLoss: ev.dataLoss, gradient, failure: null };
 }
 
 /** x + s·u leaf by leaf (a new tree), or null if any result is not finite. */

@@ -1,37 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/autodiff/tensor.js';
-import { type Tree, treeLeaves, treeUnflatten } from '../../src/autodiff/tree.js';
+import { treeLeaves, treeUnflatten } from '../../src/autodiff/tree.js';
 import { parseModel } from '../../src/expr/parse.js';
 import { HybridModel } from '../../src/hybrid/hybridModel.js';
+import { polish } from '../../src/hybrid/polish.js';
 import { l2Weights } from '../../src/hybrid/regularizers.js';
 import type { Subject } from '../../src/hybrid/subject.js';
 import { type Optimizer, type TrainEvent, train } from '../../src/hybrid/trainer.js';
 import { pid } from '../../src/ode/controller.js';
 import { dopri5 } from '../../src/ode/methods/dopri5.js';
+import { adam } from '../../src/optim/adam.js';
+import { sgd } from '../../src/optim/sgd.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { rngKey } from '../../src/tensor/random.js';
-
-/** Plain gradient descent, written out here so the trainer's tests do not depend on src/optim. */
-function gd(lr: number): Optimizer<null> {
-  return {
-    init: () => null,
-    update: (grads: Tree) => ({
-      updates: treeUnflatten(
-        grads,
-        treeLeaves(grads).map(
-          (g) =>
-            new Tensor(
-              new NDArray(
-                g.data.map((v) => -lr * v),
-                g.shape,
-              ),
-            ),
-        ),
-      ),
-      state: null,
-    }),
-  };
-}
 
 const decay = parseModel(`
   param k = 0.3 in [0.01, 10] scale log
@@ -56,7 +37,7 @@ describe('train', () => {
   it('fits mechanistic parameters with mini-batches and validation', () => {
     const hm = new HybridModel(decay, opts);
     const result = train(hm, hm.init(), decaySubjects(10), {
-      optimizer: gd(0.5),
+      optimizer: sgd(0.5),
       epochs: 300,
       batchSize: 4,
       validation: { fraction: 0.2 },
@@ -74,7 +55,7 @@ describe('train', () => {
     const hm = new HybridModel(decay, opts);
     const run = (seed: number) =>
       train(hm, hm.init(), decaySubjects(6), {
-        optimizer: gd(0.3),
+        optimizer: sgd(0.3),
         epochs: 5,
         batchSize: 2,
         seed,
@@ -86,13 +67,15 @@ describe('train', () => {
   it('recovers from a non-finite step by rolling back and lowering the learning rate', () => {
     const hm = new HybridModel(decay, opts);
     let calls = 0;
-    const base = gd(1);
+    const scales: number[] = [];
+    const base = sgd(1);
     // The third update is NaN (as if a gradient blew up).
-    const faulty: Optimizer<null> = {
+    const faulty: Optimizer<ReturnType<typeof base.init>> = {
       init: base.init,
-      update(grads, state, params) {
+      update(grads, state, params, context) {
         calls++;
-        const r = base.update(grads, state, params);
+        scales.push(context?.lrScale ?? 1);
+        const r = base.update(grads, state, params, context);
         if (calls !== 3) return r;
         return {
           updates: treeUnflatten(
@@ -120,9 +103,30 @@ describe('train', () => {
     const nan = events.filter((e) => e.kind === 'nonFinite');
     expect(nan).toHaveLength(1);
     expect(nan[0]).toMatchObject({ epoch: 3, lrScale: 0.5 });
+    // The retried step and every later one run at half the learning rate.
+    expect(scales.slice(0, 4)).toEqual([1, 1, 1, 0.5]);
     expect(result.stopReason).toBe('epochs');
     expect(result.history).toHaveLength(300);
     expect(hm.parameterValues(result.params).k).toBeCloseTo(0.7, 3);
+  });
+
+  it('stops with a clear reason when the starting point cannot be evaluated', () => {
+    // A log-normal observable whose prediction is negative: the likelihood is undefined.
+    const negative = parseModel(`
+      param k = 0.3 in [0.01, 10] scale log
+      state x = -1
+      d/dt x = -k*x
+      obs y = x ~ lognormal(0.1)
+    `);
+    const hm = new HybridModel(negative, opts);
+    const subjects = decaySubjects(2);
+    const result = train(hm, hm.init(), subjects, { optimizer: sgd(0.1), epochs: 3, loss: 'nll' });
+    expect(result.stopReason).toBe('diverged');
+    expect(result.events.at(-1)).toMatchObject({ kind: 'diverged' });
+    const last = result.events.at(-1);
+    expect(last?.kind === 'diverged' && last.reason).toMatch(
+      /the starting parameters give a non-finite loss/,
+    );
   });
 
   it('rolls back when the solver fails, naming the trajectory', () => {
@@ -139,14 +143,17 @@ describe('train', () => {
     ];
     const events: TrainEvent[] = [];
     const result = train(hm, hm.init(), subjects, {
-      optimizer: gd(0.05),
+      optimizer: sgd(0.05),
       epochs: 30,
       onEvent: (e) => events.push(e),
     });
     const failures = events.filter((e) => e.kind === 'nonFinite');
     expect(failures.length).toBeGreaterThan(0);
     expect(failures[0].kind === 'nonFinite' && failures[0].reason).toMatch(/trajectory 0 at t = /);
+    expect(result.stopReason).toBe('epochs');
+    expect(result.history).toHaveLength(30);
     expect(Number.isFinite(result.history.at(-1)!.loss)).toBe(true);
+    expect(hm.parameterValues(result.params).k).toBeLessThan(1 / 1.5);
   });
 
   it('stops early and restores the best parameters', () => {
@@ -159,7 +166,7 @@ describe('train', () => {
       observations: subjects[5].times.map((t) => 1.5 * Math.exp(-0.5 * t)),
     };
     const result = train(hm, hm.init(), [...subjects.slice(0, 5), val], {
-      optimizer: gd(0.5),
+      optimizer: sgd(0.5),
       epochs: 500,
       validation: { ids: ['v'] },
       earlyStopping: { patience: 5 },
@@ -174,7 +181,7 @@ describe('train', () => {
   it('resumes from a checkpoint to the same result as an uninterrupted run', () => {
     const hm = new HybridModel(decay, opts);
     const subjects = decaySubjects(6);
-    const common = { optimizer: gd(0.3), batchSize: 3, seed: 5 };
+    const common = { optimizer: sgd(0.3), batchSize: 3, seed: 5 };
     const full = train(hm, hm.init(), subjects, { ...common, epochs: 8 });
     const states: unknown[] = [];
     const first = train(hm, hm.init(), subjects, {
@@ -199,7 +206,7 @@ describe('train', () => {
     const subjects = decaySubjects(3).map((s) => ({ ...s, y0: Float64Array.of(1.5) }));
     const events: TrainEvent[] = [];
     const result = train(hm, hm.init(rngKey(1)), subjects, {
-      optimizer: gd(0.05),
+      optimizer: sgd(0.05),
       epochs: 6,
       shooting: { segments: 2, weight: 1 },
       curriculum: { start: 1, end: 3, epochs: 3 },
@@ -217,11 +224,26 @@ describe('train', () => {
   it('rejects bad options clearly', () => {
     const hm = new HybridModel(decay, opts);
     const s = decaySubjects(2);
-    expect(() => train(hm, hm.init(), s, { optimizer: gd(1), epochs: 1, batchsize: 2 } as never)).toThrow(
+    expect(() => train(hm, hm.init(), s, { optimizer: sgd(1), epochs: 1, batchsize: 2 } as never)).toThrow(
       /unknown option "batchsize"/,
     );
     expect(() =>
-      train(hm, hm.init(), s, { optimizer: gd(1), epochs: 1, validation: { ids: ['nope'] } }),
+      train(hm, hm.init(), s, { optimizer: sgd(1), epochs: 1, validation: { ids: ['nope'] } }),
     ).toThrow(/validation subject "nope" is not among the subjects/);
+  });
+});
+
+describe('polish', () => {
+  it('converges with L-BFGS after a few Adam epochs', () => {
+    const hm = new HybridModel(decay, opts);
+    const subjects = decaySubjects(6);
+    const rough = train(hm, hm.init(), subjects, { optimizer: adam(0.05), epochs: 20, seed: 1 });
+    const before = hm.parameterValues(rough.params);
+    expect(Math.abs(before.k - 0.7)).toBeGreaterThan(1e-3);
+    const { params, result } = polish(hm, rough.params, subjects, { iterations: 100 });
+    expect(result.status).toMatch(/converged|valueTolerance|stepTolerance/);
+    const after = hm.parameterValues(params);
+    expect(after.k).toBeCloseTo(0.7, 6);
+    expect(after.x0).toBeCloseTo(1.5, 6);
   });
 });
