@@ -4,7 +4,7 @@
  * Frictionless pendulum with learnable log ω0 plus an MLP closure 2 → 64 → 64 → 2 (tanh) on
  * the state; 25 trajectories from random initial states in [−1, 1]²; 40 outputs at dt = 0.05
  * from a damped pendulum (period 1.2, damping 0.2); RK4 with step 0.05; loss MSE +
- * 1e-3·Σ‖W‖² over the weight matrices; Adam with lr 1e-3. The same algorithm as
+ * 1e-3·Σ‖W‖² over the weight matrices; one step of `adam(1e-3)` from src/optim. The same algorithm as
  * `bench_w1` in bench/peers/torch_fit.py.
  */
 
@@ -21,6 +21,8 @@ import { constantSteps } from '../../src/ode/controller.js';
 import { rk4 } from '../../src/ode/methods/rk4.js';
 import { modelField } from '../../src/ode/modelField.js';
 import { saveAt, solve } from '../../src/ode/solve.js';
+import { adam } from '../../src/optim/adam.js';
+import { applyUpdates } from '../../src/optim/transform.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { rngKey, uniform } from '../../src/tensor/random.js';
 import { record, timeCalls, type Workload } from '../harness.js';
@@ -74,37 +76,24 @@ export const w1HybridFitStep: Workload = {
     let params: HybridParams = hm.init(rngKey(1));
     const reg = l2Weights(1e-3);
     const regGrad = valueAndGrad((p: HybridParams) => reg.penalty(p));
-    // Adam state, leaf by leaf (PyTorch's update: bias-corrected moments, eps outside the root).
-    const lr = 1e-3;
-    const moments = treeLeaves(params).map((l) => ({
-      m: new Float64Array(l.size),
-      v: new Float64Array(l.size),
-    }));
-    let step = 0;
+    const optimizer = adam(1e-3);
+    let state = optimizer.init(params);
     const iterate = () => {
       const ev = hm.evaluate(params, subjects, { loss: 'mse' });
       if (ev.gradient === null || ev.failure !== null) throw new Error(`w1: ${ev.failure}`);
       const [, gReg] = regGrad(params);
-      const leaves = treeLeaves(params);
-      const gData = treeLeaves(ev.gradient);
-      const gPen = treeLeaves(gReg);
-      step++;
-      const c1 = 1 - 0.9 ** step;
-      const c2 = 1 - 0.999 ** step;
-      const next = leaves.map((leaf, i) => {
-        const x = Float64Array.from(leaf.data);
-        const { m, v } = moments[i];
-        const a = gData[i].data;
-        const b = gPen[i].data;
-        for (let j = 0; j < x.length; j++) {
-          const g = a[j] + b[j];
-          m[j] = 0.9 * m[j] + 0.1 * g;
-          v[j] = 0.999 * v[j] + 0.001 * g * g;
-          x[j] -= (lr * m[j]) / c1 / (Math.sqrt(v[j] / c2) + 1e-8);
-        }
-        return new Tensor(new NDArray(x, leaf.shape));
-      });
-      params = treeUnflatten(params, next);
+      const grads = treeUnflatten(
+        params,
+        treeLeaves(ev.gradient).map((g, i) => {
+          const sum = Float64Array.from(g.data);
+          const r = treeLeaves(gReg)[i].data;
+          for (let j = 0; j < sum.length; j++) sum[j] += r[j];
+          return new Tensor(new NDArray(sum, g.shape));
+        }),
+      );
+      const step = optimizer.update(grads, state, params);
+      params = applyUpdates(params, step.updates);
+      state = step.state;
     };
     const times = timeCalls(iterate, { warmupMs: 1000, samples: 30 });
     return [
