@@ -116,12 +116,59 @@ export { GbxSyntaxError } from './expr/source.js';
 export type { Term, TermLike } from './expr/terms.js';
 export * as ex from './expr/terms.js';
 export {
+  decodeNumber,
+  encodeNumber,
+  FITTED_MODEL_FORMAT,
+  FITTED_MODEL_VERSION,
+  type FittedModel,
+  type FittedModelInfo,
+  type FittedParameter,
+  fittedModel,
+  type JsonArray,
+  type JsonNumber,
+  loadFittedModel,
+} from './hybrid/artifact.js';
+export { type ClosureTrace, closureTraces } from './hybrid/closure.js';
+// Hybrid models: data, losses, training
+export {
+  type EvaluateOptions,
+  type Evaluation,
+  HybridModel,
+  type HybridModelOptions,
+  type HybridParams,
+  type Prediction,
+  type Sensitivity,
+  segmentStarts,
+} from './hybrid/hybridModel.js';
+export { type DataLoss, dataLossTerms, type LossTerms } from './hybrid/loss.js';
+export {
   applyMlp,
   type DenseLayer,
   initMlp,
   type NetWeights,
   TensorNetRuntime,
 } from './hybrid/netRuntime.js';
+export { type ObjectiveOptions, type ObjectiveValue, objective } from './hybrid/objective.js';
+export { type PolishOptions, polish } from './hybrid/polish.js';
+export { l1Weights, l2Weights, type Regularizer } from './hybrid/regularizers.js';
+export {
+  DEFAULT_SOLVER,
+  hybridOptions,
+  METHODS,
+  type MethodName,
+  type SolverSpec,
+  solverFromSpec,
+} from './hybrid/solverSpec.js';
+export { checkSubjects, doseTarget, type Subject, type SubjectDose } from './hybrid/subject.js';
+export {
+  type EpochRecord,
+  type Optimizer,
+  type TrainEvent,
+  type TrainOptions,
+  type TrainResult,
+  type TrainState,
+  train,
+} from './hybrid/trainer.js';
 // Model zoo
 export {
   covidDexamethasoneModel,
@@ -155,6 +202,90 @@ export {
   type ZooName,
   zoo,
 } from './models/index.js';
+// Neural-network modules (PyTorch layout)
+export {
+  ACTIVATIONS,
+  type Activation,
+  activate,
+  affineActivate,
+  checkActivation,
+} from './nn/activation.js';
+export {
+  type Conv1dLayer,
+  type Conv1dLayerOptions,
+  type Conv2dLayer,
+  type Conv2dLayerOptions,
+  type ConvPaddingMode,
+  type ConvParams,
+  conv1dLayer,
+  conv2dLayer,
+} from './nn/conv.js';
+export { type Gru, type GruResult, gru } from './nn/gru.js';
+export {
+  constantInit,
+  type FanMode,
+  fans,
+  type GlorotOptions,
+  gain,
+  glorotNormal,
+  glorotUniform,
+  type Initializer,
+  type KaimingOptions,
+  kaimingNormal,
+  kaimingUniform,
+  lecunNormal,
+  lecunUniform,
+  type Nonlinearity,
+  normalInit,
+  type OrthogonalOptions,
+  onesInit,
+  orthogonal,
+  uniformInit,
+  zerosInit,
+} from './nn/init.js';
+export { type LinearLayer, type LinearLayerOptions, type LinearParams, linearLayer } from './nn/linear.js';
+export { type Lstm, type LstmApplyOptions, type LstmResult, lstm } from './nn/lstm.js';
+export { type Mlp, type MlpNetOptions, type MlpParams, mlp } from './nn/mlp.js';
+export {
+  type BatchNorm,
+  type BatchNormApplyOptions,
+  type BatchNormOptions,
+  type BatchNormResult,
+  type BatchNormState,
+  batchNorm1d,
+  batchNorm2d,
+  type LayerNorm,
+  type LayerNormOptions,
+  layerNorm,
+  type NormParams,
+} from './nn/norm.js';
+export type { RecurrentApplyOptions, RecurrentOptions, RecurrentParams } from './nn/recurrent.js';
+export {
+  type LoadStateDictOptions,
+  loadStateDict,
+  type StateDict,
+  StateDictError,
+  type StateDictLike,
+  stateDict,
+} from './nn/stateDict.js';
+export {
+  decodeStateDictBinary,
+  encodeStateDictBinary,
+  STATE_DICT_BINARY_VERSION,
+  STATE_DICT_MAGIC,
+} from './nn/stateDictBinary.js';
+export {
+  decodeJsonFloat,
+  decodeStateDictJson,
+  encodeJsonFloat,
+  encodeStateDictJson,
+  type JsonFloat,
+  type JsonStateDict,
+  STATE_DICT_FORMAT,
+  STATE_DICT_JSON_VERSION,
+  stateDictFromJson,
+  stateDictToJson,
+} from './nn/stateDictJson.js';
 export { type AdjointGradients, discreteAdjoint } from './ode/adjoint.js';
 export {
   type ContinuousAdjointOptions,
@@ -171,7 +302,6 @@ export {
 } from './ode/controller.js';
 export { type EsdirkOptions, kvaerno5 } from './ode/esdirk.js';
 export { type ExplicitRungeKutta, explicitRungeKutta } from './ode/explicitRk.js';
-
 // ODE solvers
 export type { VectorField } from './ode/field.js';
 export {
@@ -219,6 +349,105 @@ export {
   type Interpolant,
   type InterpolantSpec,
 } from './ode/tableau.js';
+// Optimizers
+export {
+  type AdamChainState,
+  type AdamOptions,
+  type AdamState,
+  type AdamWChainState,
+  type AdamWOptions,
+  adam,
+  adamw,
+  type ScaleByAdamOptions,
+  scaleByAdam,
+} from './optim/adam.js';
+export {
+  type BoxTransform,
+  type BoxTransformKind,
+  type BoxTransformOptions,
+  boxTransform,
+} from './optim/boxTransform.js';
+export { clipByGlobalNorm, clipByValue, globalNorm } from './optim/clip.js';
+export {
+  type LbfgsIteration,
+  type LbfgsOptions,
+  type LbfgsResult,
+  type LbfgsStatus,
+  lbfgs,
+  type Objective,
+} from './optim/lbfgs.js';
+export { leafPaths } from './optim/leaves.js';
+export {
+  type LinePoint,
+  type LineSearchResult,
+  type LineSearchStatus,
+  type StrongWolfeOptions,
+  strongWolfeLineSearch,
+} from './optim/lineSearch.js';
+export {
+  freeze,
+  hybridParamLabel,
+  type LabelOf,
+  type LeafPredicate,
+  type MaskedState,
+  maskedTransform,
+  type PartitionState,
+  partition,
+} from './optim/partition.js';
+export {
+  type GroupLassoState,
+  type GroupSpec,
+  type LeafSlice,
+  type ProximalGroupLassoOptions,
+  type ProximalL1Options,
+  proximalGroupLasso,
+  proximalL1,
+} from './optim/proximal.js';
+export {
+  type RmspropOptions,
+  type RmspropState,
+  type RmsState,
+  rmsprop,
+  type ScaleByRmsOptions,
+  scaleByRms,
+} from './optim/rmsprop.js';
+export {
+  addDecayedWeights,
+  type CountState,
+  scale,
+  scaleByLearningRate,
+  setToZero,
+} from './optim/scale.js';
+export {
+  constantSchedule,
+  cosineDecaySchedule,
+  exponentialDecaySchedule,
+  joinSchedules,
+  type LearningRate,
+  linearSchedule,
+  piecewiseConstantSchedule,
+  piecewiseLinearSchedule,
+  type Schedule,
+  stepDecaySchedule,
+  warmup,
+} from './optim/schedules.js';
+export {
+  type SgdOptions,
+  type SgdState,
+  sgd,
+  type TraceOptions,
+  type TraceState,
+  trace,
+} from './optim/sgd.js';
+export {
+  applyUpdates,
+  type ChainState,
+  chain,
+  type GradientTransformation,
+  type StateOf,
+  type UpdateContext,
+  type UpdateResult,
+} from './optim/transform.js';
 export type { PadMode } from './tensor/layout.js';
 // Tensors: values, shapes and non-differentiable kernels
 export { fromNested, NDArray, type NestedNumbers } from './tensor/ndarray.js';
@@ -236,3 +465,4 @@ export {
   uniform,
 } from './tensor/random.js';
 export { broadcastShapes, type Shape, sizeOf } from './tensor/shape.js';
+export { VERSION } from './version.js';

@@ -11,6 +11,7 @@
  */
 import { Tensor } from '../autodiff/tensor.js';
 import { parseModel } from '../expr/parse.js';
+import { decodeJsonFloat, encodeJsonFloat, type JsonFloat } from '../nn/stateDictJson.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { VERSION } from '../version.js';
 import { HybridModel, type HybridParams } from './hybridModel.js';
@@ -22,8 +23,8 @@ export const FITTED_MODEL_FORMAT = 'greybox.fitted-model';
 /** The version of the fitted-model layout this library writes and reads. */
 export const FITTED_MODEL_VERSION = 1;
 
-/** A number as stored in JSON: finite non-negative-zero values as numbers, the rest as strings. */
-export type JsonNumber = number | '-0' | 'NaN' | 'Infinity' | '-Infinity';
+/** A number as stored in JSON: finite values as numbers, −0, NaN and ±Infinity as strings. */
+export type JsonNumber = JsonFloat;
 
 /** An array with its shape, exactly. */
 export interface JsonArray {
@@ -64,14 +65,8 @@ export interface FittedModel {
   readonly data: { readonly fingerprint: string } & Readonly<Record<string, unknown>>;
 }
 
-/** Encodes one double exactly for JSON. */
-export function encodeNumber(x: number): JsonNumber {
-  if (Object.is(x, -0)) return '-0';
-  if (Number.isNaN(x)) return 'NaN';
-  if (x === Number.POSITIVE_INFINITY) return 'Infinity';
-  if (x === Number.NEGATIVE_INFINITY) return '-Infinity';
-  return x;
-}
+/** Encodes one double exactly for JSON (the encoding of the state-dict files, {@link encodeJsonFloat}). */
+export const encodeNumber: (x: number) => JsonNumber = encodeJsonFloat;
 
 /**
  * Decodes a value written by {@link encodeNumber}.
@@ -79,12 +74,9 @@ export function encodeNumber(x: number): JsonNumber {
  * @throws TypeError naming `where` for anything else.
  */
 export function decodeNumber(v: unknown, where: string): number {
-  if (typeof v === 'number') return v;
-  if (v === '-0') return -0;
-  if (v === 'NaN') return Number.NaN;
-  if (v === 'Infinity') return Number.POSITIVE_INFINITY;
-  if (v === '-Infinity') return Number.NEGATIVE_INFINITY;
-  throw new TypeError(`${where}: ${JSON.stringify(v)} is not a number`);
+  const x = decodeJsonFloat(v);
+  if (x === undefined) throw new TypeError(`${where}: ${JSON.stringify(v)} is not a number`);
+  return x;
 }
 
 function encodeArray(t: Tensor): JsonArray {
