@@ -22,7 +22,16 @@
  *
  * All trajectories go backwards together, each through its own steps; rows whose steps are
  * exhausted drop out.
+ *
+ * At a state-dependent event the adjoint jumps by the transpose of the sensitivity jump (see
+ * `eventJump.ts`): with ν = −(τ̄ + a⁻·f⁻ + λ⁺·(h_y·f⁻ + h_t − f⁺))/(g_y·f⁻ + g_t),
+ * λ⁻ = h_yᵀλ⁺ + g_yᵀν and p̄ += h_pᵀλ⁺ + g_pᵀν. The steps on either side are reversed exactly
+ * at their recorded sizes; the dependence of the step that ends at the event, and of the
+ * steps after it, on the event time enters through f⁻ and f⁺ (the exact solution's slopes),
+ * so at an event the result is the gradient of the computed solution up to the local error
+ * of that step (see docs/ode.md).
  */
+import { EventJump, requireEventHooks } from './eventJump.js';
 import type { VectorField } from './field.js';
 import type { Method } from './method.js';
 import { RkStages } from './rkStages.js';
@@ -41,14 +50,22 @@ export interface AdjointGradients {
 /**
  * Backpropagates cotangents of the saved values through a solve recorded with
  * `recordForAdjoint: true`. `savedBar[b]` holds ∂L/∂(saved values of trajectory b), laid out
- * like `solution.ys[b]`.
+ * like `solution.ys[b]`; `eventTimesBar` (optional) holds ∂L/∂τ for each event time in
+ * `solution.events` (e.g. a loss on the time a 'stop' event ends a trajectory).
+ *
+ * Through state-dependent events (each with `conditionGradient`, and `actionJacobian` for a
+ * state change): a value saved at the time of an event, such as the final state of a 'stop'
+ * with `saveAt.final()`, is the state at the event and moves with it
+ * (dy(τ)/dθ = s⁻ + f⁻·dτ/dθ); values saved at other times are at those fixed times.
  *
  * Works for explicit Runge–Kutta methods and for kvaerno5 (an ESDIRK method, for stiff
  * problems: each implicit stage costs a Jacobian, an LU and a transposed solve per step, plus
  * the Newton iterations that recompute it). Pass the method the solution was computed with.
  *
  * @throws TypeError when the method is a Rosenbrock method (rodas4, rodas5p: use kvaerno5, or
- *   forward sensitivities) or has no Runge–Kutta coefficients, or the solve was not recorded.
+ *   forward sensitivities) or has no Runge–Kutta coefficients, or the solve was not recorded,
+ *   or an event that happened lacks `conditionGradient` or `actionJacobian`.
+ * @throws Error at a grazing event (the condition touches zero with zero rate).
  * @throws Error when an implicit stage of a recorded step cannot be re-solved (a method or
  *   parameters different from the solve's).
  * @example
@@ -64,12 +81,18 @@ export function discreteAdjoint(
   method: Method,
   params: Float64Array,
   savedBar: readonly Float64Array[],
+  eventTimesBar?: Float64Array,
 ): AdjointGradients {
   const records = solution.records;
   if (records === null) throw new TypeError('discreteAdjoint: solve with recordForAdjoint: true');
   const N = solution.n;
   const D = field.dim;
   const P = field.nParams;
+  if (eventTimesBar !== undefined && eventTimesBar.length !== solution.events.length) {
+    throw new RangeError(
+      `discreteAdjoint: eventTimesBar has ${eventTimesBar.length} values for ${solution.events.length} events`,
+    );
+  }
   if (savedBar.length !== N)
     throw new RangeError(`discreteAdjoint: ${savedBar.length} cotangent lists for ${N} trajectories`);
   savedBar.forEach((g, b) => {
@@ -112,7 +135,9 @@ export function discreteAdjoint(
       doseBar[r.doseIndex[j]] += lambda[b * D + doseStates[r.doseIndex[j]]];
     }
   };
+  const events = new EventBoundaries(field, solution, params, savedBar, eventTimesBar, lambda, pBar);
   for (let b = 0; b < N; b++) {
+    events.apply(b, nSteps[b], savePtr[b]);
     addDoses(b, nSteps[b]);
     addSaves(b, nSteps[b]);
   }
@@ -184,8 +209,10 @@ export function discreteAdjoint(
       }
     }
     for (let q = 0; q < n; q++) {
-      addDoses(rs[q], nSteps[rs[q]] - 1 - back);
-      addSaves(rs[q], nSteps[rs[q]] - 1 - back);
+      const b = rs[q];
+      events.apply(b, nSteps[b] - 1 - back, savePtr[b]);
+      addDoses(b, nSteps[b] - 1 - back);
+      addSaves(b, nSteps[b] - 1 - back);
     }
   }
   return { y0: lambda, params: pBar, doses: doseBar };
@@ -279,8 +306,136 @@ class StartStates {
         const dose = doses[r.doseIndex[k]];
         if (dose.kind === 'bolus') seg[o + dose.state] += dose.amount;
       }
+      // An event after step j: the start of step j + 1 is the recorded state after it.
+      const e = r.eventStep.indexOf(j + 1);
+      if (e >= 0) for (let d = 0; d < D; d++) seg[o + d] = r.eventAfter[e * D + d];
     }
     this.segFrom[b] = from;
     this.segY[b] = seg;
+  }
+}
+
+/**
+ * The reverse of the state-dependent events of a recorded solve, applied at step boundaries:
+ * λ⁺ (the adjoint of the state after the event) becomes λ⁻ (before it), and p̄ grows by the
+ * event's parameter terms (see `eventJump.ts`).
+ */
+class EventBoundaries {
+  private readonly D: number;
+  private readonly P: number;
+  private readonly jump: EventJump;
+  /** Per trajectory, the next event to reverse (counting down), and the events' indices in `solution.events`. */
+  private readonly ptr: Int32Array;
+  private readonly global: number[][];
+  private readonly t: Float64Array;
+  private readonly tEnd: Float64Array;
+  private readonly y: Float64Array;
+  private readonly out: Float64Array;
+  private readonly row = new Int32Array(1);
+  private readonly before: Float64Array;
+  private readonly saved: Float64Array;
+  private readonly scratch: Float64Array;
+
+  constructor(
+    private readonly field: VectorField,
+    private readonly solution: Solution,
+    private readonly params: Float64Array,
+    private readonly savedBar: readonly Float64Array[],
+    private readonly timesBar: Float64Array | undefined,
+    private readonly lambda: Float64Array,
+    private readonly pBar: Float64Array,
+  ) {
+    const N = solution.n;
+    const D = field.dim;
+    this.D = D;
+    this.P = field.nParams;
+    const records = solution.records!;
+    this.ptr = Int32Array.from(records, (r) => r.eventStep.length - 1);
+    this.global = Array.from({ length: N }, () => []);
+    solution.events.forEach((e, i) => {
+      this.global[e.trajectory].push(i);
+    });
+    records.forEach((r, b) => {
+      r.eventIndex.forEach((e, k) => {
+        const spec = solution.eventSpecs[e];
+        if (spec === undefined) {
+          throw new RangeError(
+            `discreteAdjoint: the solution records event ${e}, but has no specification for it`,
+          );
+        }
+        requireEventHooks('discreteAdjoint', spec, e, ` (trajectory ${b}, t = ${r.eventTime[k]})`);
+      });
+    });
+    this.jump = new EventJump(D, this.P);
+    this.t = new Float64Array(N);
+    this.tEnd = new Float64Array(N);
+    this.y = new Float64Array(N * D);
+    this.out = new Float64Array(N * D);
+    this.before = new Float64Array(D);
+    this.saved = new Float64Array(D);
+    this.scratch = new Float64Array(D);
+  }
+
+  /**
+   * Reverses the event (if any) of trajectory b at boundary j (after step j − 1); `savePtr` is
+   * the trajectory's last save not yet added to λ (the saves at the event come next).
+   */
+  apply(b: number, j: number, savePtr: number): void {
+    const k = this.ptr[b];
+    const r = this.solution.records![b];
+    if (k < 0 || r.eventStep[k] !== j) return;
+    this.ptr[b]--;
+    const { D, P, jump } = this;
+    const tau = r.eventTime[k];
+    for (let i = 0; i < D; i++) this.before[i] = r.eventBefore[k * D + i];
+    const spec = this.solution.eventSpecs[r.eventIndex[k]];
+    jump.derivatives(spec, tau, this.before, 0, this.params, b * P);
+    // f⁻ from the left (the step that ends at τ), f⁺ from the right (the step after it).
+    this.slope(b, r.t[j - 1], tau, j - 1, r.eventBefore, k, jump.fMinus);
+    if (j < r.t.length) this.slope(b, r.t[j], r.t[j] + r.h[j], j, r.eventAfter, k, jump.fPlus);
+    else jump.fPlus.fill(0);
+    const speed = jump.speed(`discreteAdjoint: event ${r.eventIndex[k]} of trajectory ${b} at t = ${tau}`);
+    // The cotangent of the saves made at the event (before its action).
+    let anySaved = false;
+    this.saved.fill(0);
+    for (let s = savePtr; s >= 0 && r.saveStep[s] === j; s--) {
+      anySaved = true;
+      for (let i = 0; i < D; i++) this.saved[i] += this.savedBar[b][s * D + i];
+    }
+    const tauBar = this.timesBar === undefined ? 0 : this.timesBar[this.global[b][k]];
+    jump.reverse(
+      speed,
+      this.lambda,
+      b * D,
+      anySaved ? this.saved : null,
+      0,
+      tauBar,
+      this.pBar,
+      b * P,
+      this.scratch,
+    );
+  }
+
+  /** out = f(τ, y) (+ the infusion rates of step m) on the side of τ inside [tStart, tEnd]. */
+  private slope(
+    b: number,
+    tStart: number,
+    tEnd: number,
+    m: number,
+    ys: readonly number[],
+    k: number,
+    out: Float64Array,
+  ): void {
+    const { D, field } = this;
+    const tau = this.solution.records![b].eventTime[k];
+    this.row[0] = b;
+    this.t[b] = tStart;
+    this.tEnd[b] = tEnd;
+    field.beginStep?.(this.t, this.tEnd, 1, this.row);
+    this.t[b] = tau;
+    for (let i = 0; i < D; i++) this.y[b * D + i] = ys[k * D + i];
+    field.f(this.t, this.y, this.params, this.out, 1, this.row);
+    const rates = this.solution.records![b].rates;
+    for (let i = 0; i < D; i++) out[i] = this.out[b * D + i] + (rates.length > 0 ? rates[m * D + i] : 0);
   }
 }

@@ -20,14 +20,23 @@
  * rtol and atol (an atol per state is repeated for each block). The cost grows linearly with
  * K: use forward sensitivities for few directions and an adjoint for many.
  *
+ * At a state-dependent event at τ (condition g(t, y, p) = 0, action y⁺ = h(t, y⁻, p)) every
+ * sensitivity jumps (Hiskens & Pai 2000; see `eventJump.ts`):
+ *
+ *   dτ/dθ = −(g_y·S⁻ + g_p)/(g_y·f⁻ + g_t),   S⁺ = h_y·S⁻ + h_p + (h_y·f⁻ + h_t − f⁺)·dτ/dθ,
+ *
+ * and a value saved at τ (the state at the event, e.g. the final state of a 'stop') moves with
+ * the event: its sensitivity is S⁻ + f⁻·dτ/dθ.
+ *
  * Reference: Hairer, Nørsett & Wanner, Solving ODEs I, §I.14 (the variational equation);
  * Leis & Kramer (1988), "The simultaneous solution and sensitivity analysis of systems
  * described by ordinary differential equations", ACM TOMS 14(1).
  */
 
+import { EventJump, requireEventHooks } from './eventJump.js';
 import type { VectorField } from './field.js';
 import { rejectUnknown } from './options.js';
-import { type Dose, type Solution, type SolveOptions, solve } from './solve.js';
+import { type Dose, type EventSpec, type Solution, type SolveOptions, solve } from './solve.js';
 
 type Arr = Float64Array;
 
@@ -63,8 +72,13 @@ export interface ForwardSensitivities {
    * than the dose's own.
    */
   readonly sensitivities: readonly Float64Array[];
-  /** ∂y(t1)/∂θ for every trajectory, [N · dim · K]. */
+  /**
+   * ∂y(t1)/∂θ for every trajectory, [N · dim · K] (for a trajectory ended by a 'stop' event,
+   * of the state at the event, moving with it).
+   */
   readonly sensitivitiesFinal: Float64Array;
+  /** ∂τ/∂θ of each event time in `solution.events`, [events · K]. */
+  readonly eventTimeSensitivities: Float64Array;
 }
 
 const DIRECTION_KEYS = ['params', 'y0', 'doses'];
@@ -84,11 +98,13 @@ const DIRECTION_KEYS = ['params', 'y0', 'doses'];
  *
  * @param field the vector field; must have `jvp` (and `jac` for stiff methods)
  * @param y0 initial states [N·dim]
- * @param options the options of {@link solve}, except `recordForAdjoint`
+ * @param options the options of {@link solve}, except `recordForAdjoint`; events need
+ *   `conditionGradient` (and `actionJacobian` for a state change)
  * @param directions which sensitivities to compute (at least one)
- * @returns the solution and the sensitivities of its saved values
+ * @returns the solution and the sensitivities of its saved values and event times
  * @throws TypeError when the field has no `jvp`, a direction is unknown or a dose direction
- *   is not a bolus, or `recordForAdjoint` is set
+ *   is not a bolus, `recordForAdjoint` is set, or an event lacks a derivative hook
+ * @throws Error at a grazing event (the condition touches zero with zero rate)
  * @example
  * ```ts
  * const c = compileModel(lotkaVolterraModel());
@@ -115,9 +131,10 @@ export function forwardSensitivities(
       `${who}: recordForAdjoint is not supported; call discreteAdjoint on a plain solve for adjoint gradients`,
     );
   }
-  if (options.events !== undefined && options.events.length > 0) {
-    throw new TypeError(`${who}: sensitivities through state-dependent events are not supported yet`);
-  }
+  const specs = options.events ?? [];
+  specs.forEach((spec, e) => {
+    requireEventHooks(who, spec, e, '');
+  });
   const jvp = field.jvp;
   if (jvp === undefined) {
     throw new TypeError(
@@ -173,11 +190,20 @@ export function forwardSensitivities(
       ? { ...controller, atol: repeatAtol(controller.atol, D, K, who) }
       : controller;
   const augmented = augmentedField(field, jvp, dirs, N);
+  const jumps = new EventJumps(field, dirs, N, doses);
+  const begin = augmented.beginStep;
+  if (begin !== undefined) {
+    augmented.beginStep = (a, e, n, rows) => {
+      jumps.stepStarts(a, n, rows);
+      begin(a, e, n, rows);
+    };
+  }
   const sol = solve(augmented, z0, {
     ...options,
     controller: augmentedController,
     doses: augmentedDoses,
     recordForAdjoint: false,
+    events: specs.map((spec) => jumps.augment(spec)),
   });
 
   // Split the saved augmented states into states and sensitivities.
@@ -195,9 +221,11 @@ export function forwardSensitivities(
   const yFinal = new Float64Array(N * D);
   const sFinal = new Float64Array(N * D * K);
   splitRows(sol.yFinal, N, D, K, yFinal, sFinal);
+  const eventTimes = jumps.finish(sol, specs, options.params ?? new Float64Array(0), sens, sFinal);
   const solution: Solution = {
     dense: null,
-    events: [],
+    events: sol.events,
+    eventSpecs: specs,
     method: sol.method,
     n: N,
     dim: D,
@@ -210,7 +238,164 @@ export function forwardSensitivities(
     records: null,
     doses,
   };
-  return { solution, directions: dirs, sensitivities: sens, sensitivitiesFinal: sFinal };
+  return {
+    solution,
+    directions: dirs,
+    sensitivities: sens,
+    sensitivitiesFinal: sFinal,
+    eventTimeSensitivities: eventTimes,
+  };
+}
+
+/**
+ * The sensitivity jumps at events: state-changing actions are wrapped to jump the sensitivity
+ * blocks of the augmented state in place; 'stop' events (which end the solve of their
+ * trajectory) and the values saved at event times are completed after the solve.
+ */
+class EventJumps {
+  private readonly D: number;
+  private readonly P: number;
+  private readonly K: number;
+  private readonly DA: number;
+  private readonly jump: EventJump;
+  /** dτ/dθ [K] and f⁻ [dim] of each state-changing event, in the order they happened. */
+  private readonly done: { dtau: Float64Array; fMinus: Float64Array }[] = [];
+  /** Start of each row's current step (for the left limit of f at a 'stop'). */
+  private readonly start: Float64Array;
+  private readonly t: Float64Array;
+  private readonly tEnd: Float64Array;
+  private readonly y: Float64Array;
+  private readonly out: Float64Array;
+  private readonly row = new Int32Array(1);
+  private readonly scratch: Float64Array;
+
+  constructor(
+    private readonly field: VectorField,
+    private readonly dirs: readonly SensitivityDirection[],
+    N: number,
+    private readonly doses: readonly Dose[],
+  ) {
+    const D = field.dim;
+    this.D = D;
+    this.P = field.nParams;
+    this.K = dirs.length;
+    this.DA = D * (1 + this.K);
+    this.jump = new EventJump(D, this.P);
+    this.start = new Float64Array(N).fill(Number.NaN);
+    this.t = new Float64Array(N);
+    this.tEnd = new Float64Array(N);
+    this.y = new Float64Array(N * D);
+    this.out = new Float64Array(N * D);
+    this.scratch = new Float64Array(D);
+  }
+
+  /** Notes the start of the listed rows' steps. */
+  stepStarts(tStart: Arr, n: number, rows: Int32Array | null): void {
+    for (let q = 0; q < n; q++) {
+      const b = rows === null ? q : rows[q];
+      this.start[b] = tStart[b];
+    }
+  }
+
+  /** The event on the augmented state: the same condition; an action that also jumps S. */
+  augment(spec: EventSpec): EventSpec {
+    const action = spec.action;
+    if (action === 'stop') return { condition: spec.condition, direction: spec.direction, action: 'stop' };
+    return {
+      condition: spec.condition,
+      direction: spec.direction,
+      action: (t, z, offset, b, p, pOffset) => {
+        const { D, K, jump } = this;
+        jump.derivatives(spec, t, z, offset, p, pOffset);
+        // f⁻: the field is still set up for the step that ended at τ (left limits).
+        this.slope(b, t, z, offset, p, 'left', jump.fMinus);
+        const speed = jump.speed(`forwardSensitivities: event at t = ${t} (trajectory ${b})`);
+        action(t, z, offset, b, p, pOffset);
+        this.row[0] = b;
+        this.t[b] = t;
+        this.tEnd[b] = t;
+        this.field.beginStep?.(this.t, this.tEnd, 1, this.row);
+        this.slope(b, t, z, offset, p, 'right', jump.fPlus);
+        const dtau = new Float64Array(K);
+        for (let k = 0; k < K; k++) {
+          dtau[k] = jump.forward(speed, z, offset + D * (1 + k), this.paramOf(k), this.scratch);
+        }
+        this.done.push({ dtau, fMinus: Float64Array.from(jump.fMinus) });
+      },
+    };
+  }
+
+  /**
+   * After the solve: dτ/dθ of every event ([events · K]), 'stop' events included, and the
+   * sensitivities of the values saved at event times (and of a stopped trajectory's final
+   * state) completed to S⁻ + f⁻·dτ/dθ.
+   */
+  finish(sol: Solution, specs: readonly EventSpec[], p: Arr, sens: Arr[], sFinal: Arr): Float64Array {
+    const { D, K, DA, jump } = this;
+    const out = new Float64Array(sol.events.length * K);
+    let next = 0;
+    sol.events.forEach((ev, i) => {
+      const b = ev.trajectory;
+      let dtau: Float64Array;
+      let fMinus: Float64Array;
+      if (specs[ev.event].action !== 'stop') ({ dtau, fMinus } = this.done[next++]);
+      else {
+        // The trajectory ended here: its final augmented state is the one at the event.
+        const z = sol.yFinal;
+        jump.derivatives(specs[ev.event], ev.time, z, b * DA, p, b * this.P);
+        this.row[0] = b;
+        this.t[b] = this.start[b];
+        this.tEnd[b] = ev.time;
+        this.field.beginStep?.(this.t, this.tEnd, 1, this.row);
+        this.slope(b, ev.time, z, b * DA, p, 'left', jump.fMinus);
+        const speed = jump.speed(`forwardSensitivities: event at t = ${ev.time} (trajectory ${b})`);
+        dtau = new Float64Array(K);
+        for (let k = 0; k < K; k++)
+          dtau[k] = jump.forward(speed, z, b * DA + D * (1 + k), this.paramOf(k), this.scratch);
+        fMinus = jump.fMinus;
+        addOuter(sFinal, b * D * K, fMinus, dtau, D, K);
+      }
+      out.set(dtau, i * K);
+      const ts = sol.ts[b];
+      for (let j = 0; j < ts.length; j++)
+        if (ts[j] === ev.time) addOuter(sens[b], j * D * K, fMinus, dtau, D, K);
+    });
+    return out;
+  }
+
+  private paramOf(k: number): number {
+    const d = this.dirs[k];
+    return d.kind === 'param' ? d.index : -1;
+  }
+
+  /** out = f(τ, y) plus the infusion rates on the given side of τ (the field already set up). */
+  private slope(
+    b: number,
+    t: number,
+    z: Arr,
+    offset: number,
+    p: Arr,
+    side: 'left' | 'right',
+    out: Arr,
+  ): void {
+    const D = this.D;
+    this.row[0] = b;
+    this.t[b] = t;
+    for (let i = 0; i < D; i++) this.y[b * D + i] = z[offset + i];
+    this.field.f(this.t, this.y, p, this.out, 1, this.row);
+    for (let i = 0; i < D; i++) out[i] = this.out[b * D + i];
+    for (const d of this.doses) {
+      if (d.kind !== 'infusion' || d.trajectory !== b) continue;
+      const end = d.time + d.duration;
+      const on = side === 'left' ? d.time < t && t <= end : d.time <= t && t < end;
+      if (on) out[d.state] += d.rate;
+    }
+  }
+}
+
+/** s[o + i·K + k] += f[i]·dτ[k]. */
+function addOuter(s: Arr, o: number, f: Arr, dtau: Arr, D: number, K: number): void {
+  for (let i = 0; i < D; i++) for (let k = 0; k < K; k++) s[o + i * K + k] += f[i] * dtau[k];
 }
 
 /** Splits rows of [y, S_1 … S_K] into y [rows·D] and S [rows·D·K] (S_k as the last axis). */

@@ -147,18 +147,86 @@ export type Dose =
     };
 
 /**
- * A state-dependent event: it happens when `condition` crosses zero (in `direction`) during a
- * step. The crossing is located with the method's dense output (Illinois method), the step is
- * redone to end exactly there, and then the trajectory stops (`'stop'`) or `action` changes
- * its state in place and the method restarts.
+ * A state-dependent event: it happens when `condition` g(t, y, p) crosses zero (in `direction`)
+ * during a step. The crossing is located with the method's dense output (Illinois method), the
+ * step is redone to end exactly there, and then the trajectory stops (`'stop'`) or `action`
+ * replaces the state by y⁺ = h(t, y⁻, p) in place and the method restarts.
+ *
+ * Gradients through an event (the discrete adjoint, forward sensitivities) need the derivatives
+ * of g and h: `conditionGradient` for every event that happens, and `actionJacobian` for a state
+ * change. At an event at τ, with f⁻ = f(τ, y⁻) and f⁺ = f(τ, y⁺) and s = ∂y/∂θ at fixed time,
+ *
+ *   dτ/dθ = −(g_y·s⁻ + g_p)/(g_y·f⁻ + g_t),   s⁺ = h_y·s⁻ + h_p + (h_y·f⁻ + h_t − f⁺)·dτ/dθ
+ *
+ * (Hiskens & Pai 2000, "Trajectory sensitivity analysis of hybrid systems", IEEE TCAS-I 47(2)).
+ * Without the hooks the gradient functions throw a TypeError naming the missing one.
+ *
+ * @example
+ * ```ts
+ * // A ball (height, velocity; parameters [g, e]) bouncing with restitution e = p[1].
+ * const bounce: EventSpec = {
+ *   condition: (_t, y, o) => y[o],
+ *   direction: 'down',
+ *   action: (_t, y, o, _b, p, po) => { y[o + 1] *= -p[po + 1]; },
+ *   conditionGradient: (_t, _y, _o, _p, _po, gy) => { gy[0] = 1; return 0; },
+ *   actionJacobian: (_t, y, o, p, po, hy, hp) => {
+ *     hy[0] = 1;                  // ∂h₀/∂y₀
+ *     hy[3] = -p[po + 1];         // ∂h₁/∂y₁
+ *     hp[1 * 2 + 1] = -y[o + 1];  // ∂h₁/∂e
+ *   },
+ * };
+ * ```
  */
 export interface EventSpec {
-  /** g(t, y) for the trajectory's state y[offset … offset + dim) and parameters p[pOffset …). */
+  /** g(t, y, p) for the trajectory's state y[offset … offset + dim) and parameters p[pOffset …). */
   condition(t: number, y: Float64Array, offset: number, p: Float64Array, pOffset: number): number;
   /** Which crossings count: 'up' (− to +), 'down' (+ to −) or 'both' (default). */
   direction?: 'up' | 'down' | 'both';
-  /** 'stop', or a change of the state in place (e.g. a bounce). */
-  action: 'stop' | ((t: number, y: Float64Array, offset: number, trajectory: number) => void);
+  /**
+   * 'stop' (the trajectory ends at the event), or a change of the state in place, y⁺ = h(t, y⁻, p)
+   * (e.g. a bounce): it reads y[offset … offset + dim) and may read the trajectory's parameters
+   * p[pOffset … pOffset + nParams).
+   */
+  action:
+    | 'stop'
+    | ((
+        t: number,
+        y: Float64Array,
+        offset: number,
+        trajectory: number,
+        p: Float64Array,
+        pOffset: number,
+      ) => void);
+  /**
+   * For gradients: writes ∂g/∂y (dim values) to `gy` and ∂g/∂p (nParams values) to `gp` — both
+   * zero-filled before the call — and returns ∂g/∂t, at (t, y[offset …], p[pOffset …]).
+   */
+  conditionGradient?(
+    t: number,
+    y: Float64Array,
+    offset: number,
+    p: Float64Array,
+    pOffset: number,
+    gy: Float64Array,
+    gp: Float64Array,
+  ): number;
+  /**
+   * For gradients through a state-changing `action`: the derivatives of y⁺ = h(t, y⁻, p) at the
+   * state before the event, y⁻ = y[offset …]. Writes ∂h/∂y to `hy` (dim × dim row-major:
+   * hy[i·dim + j] = ∂y⁺ᵢ/∂y⁻ⱼ), ∂h/∂p to `hp` (dim × nParams: hp[i·nParams + k] = ∂y⁺ᵢ/∂p_k)
+   * and ∂h/∂t to `ht` (dim). All three are zero-filled before the call: an unchanged component
+   * needs its 1 on the diagonal of `hy`.
+   */
+  actionJacobian?(
+    t: number,
+    y: Float64Array,
+    offset: number,
+    p: Float64Array,
+    pOffset: number,
+    hy: Float64Array,
+    hp: Float64Array,
+    ht: Float64Array,
+  ): void;
 }
 
 /** An event that happened. */
@@ -223,7 +291,11 @@ export interface SolveOptions {
    * method restarts there. A save at a bolus time sees the state before the dose.
    */
   doses?: readonly Dose[];
-  /** State-dependent events. Gradients through events are not supported yet. */
+  /**
+   * State-dependent events. A `'stop'` event ends its trajectory at the event time τ: saves
+   * after τ are not made (`ts`/`ys` are shorter), `yFinal` is y(τ), and `saveAt.final()` saves
+   * y(τ) at τ. Gradients through events need the hooks of {@link EventSpec}.
+   */
   events?: readonly EventSpec[];
 }
 
@@ -260,6 +332,16 @@ export interface StepRecord {
    * every step's start state is stored.
    */
   readonly checkpointSteps: number[];
+  /**
+   * Events that happened: the number of steps taken before each (the step that ends at the
+   * event is the one before), its index in `options.events`, its time, and the state just
+   * before and just after it (dim values each; equal for a 'stop').
+   */
+  readonly eventStep: number[];
+  readonly eventIndex: number[];
+  readonly eventTime: number[];
+  readonly eventBefore: number[];
+  readonly eventAfter: number[];
 }
 
 /** The result of {@link solve}. */
@@ -287,6 +369,8 @@ export interface Solution {
   readonly dense: DenseSolution | null;
   /** The events that happened, in the order they happened per trajectory. */
   readonly events: readonly EventRecord[];
+  /** The event specifications (as passed in `options.events`). */
+  readonly eventSpecs: readonly EventSpec[];
 }
 
 /**
@@ -479,6 +563,11 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
         doseIndex: [],
         rates: [],
         checkpointSteps: [],
+        eventStep: [],
+        eventIndex: [],
+        eventTime: [],
+        eventBefore: [],
+        eventAfter: [],
       }))
     : null;
   let accepted = 0;
@@ -772,22 +861,29 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
       doseDue(b);
       if (fired >= 0) {
         eventLog.push({ trajectory: b, event: fired, time: t[b] });
-        if (records !== null) {
-          throw new TypeError(
-            `solve: event ${fired} happened on trajectory ${b} at t = ${t[b]}; gradients through state-dependent ` +
-              'events are not supported yet (solve without recordForAdjoint, or model the event as a dose)',
-          );
+        const r = records === null ? null : records[b];
+        if (r !== null) {
+          r.eventStep.push(r.t.length);
+          r.eventIndex.push(fired);
+          r.eventTime.push(t[b]);
+          for (let i = 0; i < D; i++) r.eventBefore.push(y[b * D + i]);
         }
         const action = eventSpecs[fired].action;
         if (action === 'stop') {
           stopped[b] = 1;
           if (saveat.kind === 'final') save(b);
         } else {
-          action(t[b], y, b * D, b);
+          action(t[b], y, b * D, b, params, b * P);
           stepper.reset(b);
         }
+        if (r !== null) for (let i = 0; i < D; i++) r.eventAfter.push(y[b * D + i]);
       }
-      if (E > 0) evalConditions(b, t[b], y, b * D, gStart, b * E);
+      if (E > 0) {
+        evalConditions(b, t[b], y, b * D, gStart, b * E);
+        // The event just handled starts the next step on its surface, up to rounding: judge it
+        // by where g goes first, so that rounding cannot make it fire again at once.
+        if (fired >= 0) gStart[b * E + fired] = 0;
+      }
     }
     active = [];
     for (const b of next) {
@@ -823,6 +919,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     records,
     doses,
     events: eventLog,
+    eventSpecs,
     method,
     dense:
       saveat.kind === 'dense' ? new DenseSolution(D, denseNodes, denseWeights, denseT, denseH, denseY) : null,

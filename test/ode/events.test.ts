@@ -98,15 +98,31 @@ describe('events', () => {
     expect(sol.status).toEqual(['success', 'success']);
   });
 
-  it('refuses to record for gradients when an event happens', () => {
-    expect(() =>
-      solve(fall, new Float64Array([1, 0]), {
-        method: dopri5(),
-        t1: 1,
-        params: new Float64Array([9.81]),
-        events: [{ condition: ground, action: 'stop' }],
-        recordForAdjoint: true,
-      }),
-    ).toThrow(/gradients through state-dependent events are not supported yet/);
+  it('records events for gradients: time, index and the state before and after', () => {
+    const sol = solve(fall, new Float64Array([1, 0]), {
+      method: dopri5(),
+      t1: 0.8,
+      params: new Float64Array([9.81]),
+      events: [
+        {
+          condition: ground,
+          direction: 'down',
+          action: (_t, y, o) => {
+            y[o + 1] *= -0.5;
+          },
+        },
+      ],
+      recordForAdjoint: true,
+    });
+    const r = sol.records![0];
+    expect(sol.events.length).toBe(1);
+    expect(r.eventTime).toEqual([sol.events[0].time]);
+    expect(r.eventIndex).toEqual([0]);
+    // The step that ends at the event is the one before eventStep; the next starts after it.
+    const m = r.eventStep[0];
+    expect(r.t[m - 1] + r.h[m - 1]).toBe(r.eventTime[0]);
+    expect(r.t[m]).toBe(r.eventTime[0]);
+    expect(r.eventAfter[1]).toBe(-0.5 * r.eventBefore[1]);
+    expect(r.y.slice(2 * m, 2 * m + 2)).toEqual(r.eventAfter);
   });
 });
