@@ -150,7 +150,8 @@ export class DatasetBuilder {
     for (const d of this.drafts.values()) {
       const inOrder = (list: readonly { time: number }[]): boolean =>
         list.every((r, k) => k === 0 || r.time >= list[k - 1].time);
-      if (!inOrder(d.observations) || !inOrder(d.doses)) unsorted.push(d.id);
+      // NONMEM rows are checked for order as they are read (ADDL doses interleave with later rows).
+      if (this.format !== 'nonmem' && (!inOrder(d.observations) || !inOrder(d.doses))) unsorted.push(d.id);
       const observations = [...d.observations].sort(
         (a, b) => a.time - b.time || (order.get(a.observable) ?? 0) - (order.get(b.observable) ?? 0),
       );

@@ -18,14 +18,17 @@ export type ReadDatasetOptions = {
   NonmemOptions;
 
 /**
- * The delimiter to use for a file: the option if given, a tab for names ending in .tsv or
- * .tab or when the first line has tabs but no commas, else a comma.
+ * The delimiter to use for a file: the option if given; a tab for names ending in .tsv or
+ * .tab; else by the first line: a comma if it has one, else a tab if it has one, else
+ * 'whitespace' (runs of spaces, as in many NONMEM files) if it has spaces, else a comma.
  */
 export function guessDelimiter(text: string, file: string, delimiter?: string): string {
   if (delimiter !== undefined) return delimiter;
   if (/\.(tsv|tab)$/i.test(file)) return '\t';
-  const first = text.slice(0, 4096).split(/\r\n|\n|\r/, 1)[0] ?? '';
-  return first.includes('\t') && !first.includes(',') ? '\t' : ',';
+  const first = (text.slice(0, 4096).split(/\r\n|\n|\r/, 1)[0] ?? '').replace(/^\uFEFF/, '').trim();
+  if (first.includes(',')) return ',';
+  if (first.includes('\t')) return '\t';
+  return first.includes(' ') ? 'whitespace' : ',';
 }
 
 /**

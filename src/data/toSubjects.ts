@@ -108,11 +108,26 @@ export function toSubjects(
     }
   }
   const obsColumn = new Map<string, number>();
+  const columnOwner = new Map<number, string>();
   for (const name of dataset.observables) {
     const k = observableIndex(name);
-    obsColumn.set(name, k);
-    if (k >= 0) continue;
+    const owner = columnOwner.get(k);
     const first = firstLine.get(name);
+    if (k >= 0 && owner !== undefined) {
+      obsColumn.set(name, -1);
+      problems.add(
+        'unknownObservable',
+        first?.line ?? 0,
+        `observables "${owner}" and "${name}" of the data both match ${modelObs[k]} of model ${model.name}; rename one`,
+        first === undefined ? {} : { subject: first.subject },
+      );
+      continue;
+    }
+    obsColumn.set(name, k);
+    if (k >= 0) {
+      columnOwner.set(k, name);
+      continue;
+    }
     if (first === undefined) {
       notes.push(`observable ${name} of the data has no values and is not in model ${model.name}; left out`);
     } else if (unusedAsNote) {
@@ -224,7 +239,7 @@ export function toSubjects(
     }
     const doses: SubjectDose[] = [];
     for (const d of s.doses) {
-      const route = routeFor(d, s.id);
+      const route = routeFor(model, d, s.id, problems);
       if (route === undefined) continue;
       doses.push(
         d.kind === 'bolus'
@@ -286,54 +301,58 @@ export function toSubjects(
     };
   }
 
-  function routeFor(d: DatasetDose, subject: string): string | undefined {
-    const routes = model.doses.map((r) => r.name);
-    const states = model.states.map((x) => x.name);
-    const describeKind = (k: 'bolus' | 'infusion'): string => (k === 'bolus' ? 'a bolus' : 'an infusion');
-    const r = match(d.target, routes);
-    if (r >= 0) {
-      const decl = model.doses[r];
-      if (decl.kind === d.kind) return decl.name;
-      const alternative = model.doses.find((x) => x.target === decl.target && x.kind === d.kind);
-      problems.add(
-        'doseKindMismatch',
-        d.line,
-        `route ${decl.name} of model ${model.name} takes ${describeKind(decl.kind)} but the data gives ${describeKind(d.kind)}` +
-          `; use ${alternative !== undefined ? `route ${alternative.name}` : `the state ${states[decl.target]}`} instead`,
-        { subject },
-      );
-      return undefined;
-    }
-    let state = match(d.target, states);
-    if (state < 0 && /^\d+$/.test(d.target)) {
-      const k = Number(d.target);
-      if (k >= 1 && k <= states.length) state = k - 1;
-      else {
-        problems.add(
-          'unknownCompartment',
-          d.line,
-          `compartment ${k}: model ${model.name} has ${states.length} compartments (${states.map((x, i) => `${i + 1} ${x}`).join(', ')})`,
-          { subject },
-        );
-        return undefined;
-      }
-    }
-    if (state < 0) {
-      const known = [...routes, ...states];
-      problems.add(
-        'unknownCompartment',
-        d.line,
-        `dose target "${d.target}" is neither a dose route nor a state of model ${model.name} ` +
-          `(routes: ${routes.join(', ') || 'none'}; states: ${states.join(', ')})${suggestion(d.target, known)}`,
-        { subject },
-      );
-      return undefined;
-    }
-    const through = model.doses.filter((x) => x.target === state && x.kind === d.kind);
-    return through.length === 1 ? through[0].name : states[state];
-  }
-
   problems.throwIfAny();
   checkSubjects(model, subjects);
   return { subjects, absentObservables, notes };
+}
+
+/**
+ * The route of a dose for a model (see {@link toSubjects}), or undefined after reporting why
+ * there is none.
+ */
+function routeFor(model: Model, d: DatasetDose, subject: string, problems: ProblemList): string | undefined {
+  const routes = model.doses.map((r) => r.name);
+  const states = model.states.map((x) => x.name);
+  const describeKind = (k: 'bolus' | 'infusion'): string => (k === 'bolus' ? 'a bolus' : 'an infusion');
+  const r = match(d.target, routes);
+  if (r >= 0) {
+    const decl = model.doses[r];
+    if (decl.kind === d.kind) return decl.name;
+    const alternative = model.doses.find((x) => x.target === decl.target && x.kind === d.kind);
+    problems.add(
+      'doseKindMismatch',
+      d.line,
+      `route ${decl.name} of model ${model.name} takes ${describeKind(decl.kind)} but the data gives ${describeKind(d.kind)}` +
+        `; use ${alternative !== undefined ? `route ${alternative.name}` : `the state ${states[decl.target]}`} instead`,
+      { subject },
+    );
+    return undefined;
+  }
+  let state = match(d.target, states);
+  if (state < 0 && /^\d+$/.test(d.target)) {
+    const k = Number(d.target);
+    if (k >= 1 && k <= states.length) state = k - 1;
+    else {
+      problems.add(
+        'unknownCompartment',
+        d.line,
+        `compartment ${k}: model ${model.name} has ${states.length} compartments (${states.map((x, i) => `${i + 1} ${x}`).join(', ')})`,
+        { subject },
+      );
+      return undefined;
+    }
+  }
+  if (state < 0) {
+    const known = [...routes, ...states];
+    problems.add(
+      'unknownCompartment',
+      d.line,
+      `dose target "${d.target}" is neither a dose route nor a state of model ${model.name} ` +
+        `(routes: ${routes.join(', ') || 'none'}; states: ${states.join(', ')})${suggestion(d.target, known)}`,
+      { subject },
+    );
+    return undefined;
+  }
+  const through = model.doses.filter((x) => x.target === state && x.kind === d.kind);
+  return through.length === 1 ? through[0].name : states[state];
 }

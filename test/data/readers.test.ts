@@ -209,5 +209,8 @@ describe('BOM, CRLF, quotes, blank lines, whitespace', () => {
     const tsv = 'id\ttime\tobservable\tvalue\n1\t0\ty\t2\n';
     expect(readDataset(tsv, 'm.tsv').source.format).toBe('long');
     expect(readDataset(tsv, 'm.txt').subjects[0].observations[0].value).toBe(2);
+    const spaced = readDataset('ID  TIME   DV  AMT\n1   0      .   10\n1   1.5    2   .\n', 'run1.dat');
+    expect(spaced.source.format).toBe('nonmem');
+    expect(spaced.subjects[0].observations[0]).toMatchObject({ time: 1.5, value: 2 });
   });
 });

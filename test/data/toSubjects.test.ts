@@ -81,6 +81,7 @@ describe('toSubjects', () => {
     const [p1, p2] = hm.predict(hm.init(), subjects);
     // Subject 1 at t = 26 has had the third dose (t = 24): higher than 26 h after one dose could give.
     const single = hm.predict(hm.init(), [{ ...subjects[0], doses: subjects[0].doses?.slice(0, 1) }])[0];
+    expect(single.observables[0]).toBeGreaterThan(1); // the dose at t = 0 is given
     expect(p1.observables[2]).toBeGreaterThan(2 * single.observables[2]);
     // Subject 2: one hour of a 50/h infusion, all of it in the central compartment.
     expect(p2.observables[0]).toBeGreaterThan(0);
@@ -157,3 +158,15 @@ function withInputFor<T extends { subjects: readonly object[] }>(ds: T): T {
     })),
   };
 }
+
+describe('toSubjects with clashing names', () => {
+  it('reports two data observables that match one model observable', () => {
+    const ds = readLongCsv('id,time,observable,value\n1,0,conc,1\n1,1,CONC,2\n', 'l.csv');
+    const problems = problemsOf(() => toSubjects(withInputFor(ds), pkpd));
+    const clash = problems.find((p) => p.kind === 'unknownObservable');
+    expect(clash?.message).toBe(
+      'observables "conc" and "CONC" of the data both match conc of model pkpd; rename one',
+    );
+    expect(clash?.line).toBe(3);
+  });
+});
