@@ -71,6 +71,36 @@ export { arange, full, linspace, ones, scalar, Tensor, tensor, zeros } from './a
 // Gradient transformations
 export { customVjp, grad, hvp, jvp, stopGradient, valueAndGrad, vjp } from './autodiff/transforms.js';
 export { type Tree, treeLeaves, treeMap, treeUnflatten } from './autodiff/tree.js';
+// Datasets: readers, validation, splits, scaling
+export {
+  type DataFormat,
+  type DataSource,
+  type Dataset,
+  type DatasetDose,
+  type DatasetInput,
+  type DatasetObservation,
+  type DatasetSubject,
+  describeDataset,
+  subsetDataset,
+} from './data/dataset.js';
+export { type LongColumnNames, type LongCsvOptions, readLongCsv } from './data/long.js';
+export { type NonmemOptions, readNonmem } from './data/nonmem.js';
+export { DataError, type DataProblem, type DataProblemKind, formatProblem } from './data/problems.js';
+export { detectFormat, guessDelimiter, type ReadDatasetOptions, readDataset } from './data/read.js';
+export type { DoseColumnNames, SubjectTableOptions } from './data/rowFields.js';
+export {
+  applyScaling,
+  fitScaling,
+  invertScaling,
+  type ObservableScaling,
+  type Scaling,
+  type ScalingMethod,
+} from './data/scaling.js';
+export { type DataFold, type DataSplit, kFolds, type SplitOptions, splitSubjects } from './data/split.js';
+export { DEFAULT_MISSING, type TableOptions } from './data/table.js';
+export { type ToSubjectsOptions, type ToSubjectsResult, toSubjects } from './data/toSubjects.js';
+export { readWideCsv, type WideColumnNames, type WideCsvOptions } from './data/wide.js';
+export { writeLongCsv, writeWideCsv } from './data/write.js';
 export {
   type CovariateRef,
   type DerivedRef,
