@@ -66,6 +66,7 @@ export const MLP_ACTIVATIONS: readonly MlpArchitecture['activation'][] = [
   'silu',
   'softplus',
   'elu',
+  'rbf',
   'identity',
 ];
 
@@ -73,7 +74,16 @@ export const MLP_ACTIVATIONS: readonly MlpArchitecture['activation'][] = [
 export interface MlpArchitecture {
   readonly kind: 'mlp';
   readonly hidden: readonly number[];
-  readonly activation: 'tanh' | 'relu' | 'sigmoid' | 'gelu' | 'silu' | 'softplus' | 'elu' | 'identity';
+  readonly activation:
+    | 'tanh'
+    | 'relu'
+    | 'sigmoid'
+    | 'gelu'
+    | 'silu'
+    | 'softplus'
+    | 'elu'
+    | 'rbf'
+    | 'identity';
 }
 
 /**

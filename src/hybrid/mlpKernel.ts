@@ -9,21 +9,26 @@
  *   z_l = h_{l−1}·W_lᵀ + b_l,   h_l = φ(z_l);
  *   backward, from g_L = ∂L/∂h_L:  ∂L/∂W_l += g_lᵀ·h_{l−1},  ∂L/∂b_l += Σ_rows g_l,
  *   g_{l−1} = (g_l·W_l) ⊙ φ′(z_{l−1}),  with φ′ from the stored h: tanh′ = 1 − h²,
- *   σ′ = h(1 − h), relu′ = [h > 0].
+ *   σ′ = h(1 − h), relu′ = [h > 0]; the Gaussian RBF h = e^{−z²} needs z as well,
+ *   rbf′ = −2z·h, so its passes also store the pre-activations z_l.
  *
- * Used by {@link TensorNetRuntime} for tanh, sigmoid, relu and identity MLPs; it gives the
- * same values as the autodiff's fused `linear` layers.
+ * Used by {@link TensorNetRuntime} for tanh, sigmoid, relu, rbf and identity MLPs; it gives the
+ * same values as the autodiff's `linear` layers followed by the activation.
  */
 import { gemm, gemmPackedB, type PackedB, packB } from '../tensor/gemm.js';
 import { wasmSigmoid, wasmTanh } from '../tensor/wasmElementwise.js';
 
 /** The activations this kernel implements. */
-export type KernelActivation = 'tanh' | 'sigmoid' | 'relu' | 'identity';
+export type KernelActivation = 'tanh' | 'sigmoid' | 'relu' | 'rbf' | 'identity';
 
 /** Whether {@link MlpKernel} implements an activation. */
 export function kernelSupports(activation: string): activation is KernelActivation {
   return (
-    activation === 'tanh' || activation === 'sigmoid' || activation === 'relu' || activation === 'identity'
+    activation === 'tanh' ||
+    activation === 'sigmoid' ||
+    activation === 'relu' ||
+    activation === 'rbf' ||
+    activation === 'identity'
   );
 }
 
@@ -39,6 +44,8 @@ interface CacheEntry {
   batch: number;
   /** h[l] [batch, widths[l]]: h[0] the input, h[L] the output. */
   readonly h: Float64Array[];
+  /** The pre-activations z[l] of the hidden layers (rbf only, whose derivative needs them), else empty. */
+  readonly z: Float64Array[];
 }
 
 /** Options of {@link MlpKernel}. */
@@ -151,7 +158,7 @@ export class MlpKernel {
     xBar: Float64Array,
     grads: readonly Float64Array[],
   ): void {
-    const { h } = this.pass(layers, x, batch);
+    const { h, z } = this.pass(layers, x, batch);
     if (this.pendingGrads !== grads || this.pendingRows + batch > this.pendingCapacity) this.flush();
     this.pendingGrads = grads;
     this.reservePending(this.pendingRows + batch);
@@ -171,7 +178,7 @@ export class MlpKernel {
       }
       // g_{l−1} = g_l·W_l, then times φ′ for hidden layers.
       gemmPackedB(false, batch, gl, 0, this.backwardW[l - 1], g[l - 1], 0, false);
-      if (l > 1) this.multiplyDerivative(g[l - 1], h[l - 1], batch * nIn);
+      if (l > 1) this.multiplyDerivative(g[l - 1], h[l - 1], z[l - 1], batch * nIn);
     }
     this.pendingRows += batch;
     xBar.set(g[0].subarray(0, batch * widths[0]));
@@ -255,7 +262,7 @@ export class MlpKernel {
     entry.key = key;
     entry.batch = batch;
     this.cache.set(key, entry);
-    this.compute(layers, batch, entry.h);
+    this.compute(layers, batch, entry);
     return entry;
   }
 
@@ -270,14 +277,17 @@ export class MlpKernel {
     }
     if (entry === undefined) entry = this.free.pop();
     if (entry === undefined || entry.h[0].length < batch * this.widths[0]) {
-      entry = { key: 0, batch, h: this.widths.map((w) => new Float64Array(batch * w)) };
+      const h = this.widths.map((w) => new Float64Array(batch * w));
+      const z = this.activation === 'rbf' ? this.widths.map((w) => new Float64Array(batch * w)) : [];
+      entry = { key: 0, batch, h, z };
     }
     return entry;
   }
 
-  /** h[1 … L] from h[0] ← the probe. */
-  private compute(layers: readonly KernelLayer[], batch: number, h: Float64Array[]): void {
+  /** h[1 … L] (and z for rbf) from h[0] ← the probe. */
+  private compute(layers: readonly KernelLayer[], batch: number, entry: CacheEntry): void {
     const { widths, L } = this;
+    const { h, z: pre } = entry;
     h[0].set(this.probe.subarray(0, batch * widths[0]));
     for (let l = 1; l <= L; l++) {
       const nOut = widths[l];
@@ -285,7 +295,10 @@ export class MlpKernel {
       const { b } = layers[l - 1];
       for (let r = 0; r < batch; r++) z.set(b, r * nOut);
       gemmPackedB(false, batch, h[l - 1], 0, this.forwardW[l - 1], z, 0, true);
-      if (l < L) this.activate(z.subarray(0, batch * nOut));
+      if (l < L) {
+        if (pre.length > 0) pre[l].set(z.subarray(0, batch * nOut));
+        this.activate(z.subarray(0, batch * nOut));
+      }
     }
   }
 
@@ -303,13 +316,16 @@ export class MlpKernel {
           z[i] = v > 0 || Number.isNaN(v) ? v : 0; // relu(NaN) = NaN, as in the tensor kernel
         }
         return;
+      case 'rbf':
+        for (let i = 0; i < z.length; i++) z[i] = Math.exp(-z[i] * z[i]);
+        return;
       case 'identity':
         return;
     }
   }
 
-  /** g ⊙= φ′, from the activations h = φ(z). */
-  private multiplyDerivative(g: Float64Array, h: Float64Array, n: number): void {
+  /** g ⊙= φ′, from the activations h = φ(z) (and, for rbf, the pre-activations z). */
+  private multiplyDerivative(g: Float64Array, h: Float64Array, z: Float64Array | undefined, n: number): void {
     switch (this.activation) {
       case 'tanh':
         for (let i = 0; i < n; i++) g[i] *= 1 - h[i] * h[i];
@@ -319,6 +335,10 @@ export class MlpKernel {
         return;
       case 'relu':
         for (let i = 0; i < n; i++) if (!(h[i] > 0)) g[i] = 0;
+        return;
+      case 'rbf':
+        if (z === undefined) throw new Error('MlpKernel: rbf pass without stored pre-activations');
+        for (let i = 0; i < n; i++) g[i] *= -2 * z[i] * h[i];
         return;
       case 'identity':
         return;

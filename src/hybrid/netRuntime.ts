@@ -6,11 +6,11 @@
  */
 
 import { type FusedActivation, linear } from '../autodiff/ops/linalg.js';
-import { elu, gelu, silu, softplus } from '../autodiff/ops/unary.js';
 import { Tensor } from '../autodiff/tensor.js';
 import { vjp } from '../autodiff/transforms.js';
 import type { NetRuntime } from '../expr/compile.js';
 import type { MlpArchitecture, Model } from '../expr/model.js';
+import { activate } from '../nn/activation.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { type RngKey, splitKey, uniform } from '../tensor/random.js';
 import { type KernelLayer, kernelSupports, MlpKernel } from './mlpKernel.js';
@@ -42,17 +42,7 @@ export function applyMlp(layers: readonly DenseLayer[], arch: MlpArchitecture, x
     const last = i === layers.length - 1;
     if (last) h = linear(h, layer.w, layer.b);
     else if (FUSED.has(arch.activation)) h = linear(h, layer.w, layer.b, arch.activation as FusedActivation);
-    else {
-      const z = linear(h, layer.w, layer.b);
-      h =
-        arch.activation === 'gelu'
-          ? gelu(z)
-          : arch.activation === 'silu'
-            ? silu(z)
-            : arch.activation === 'softplus'
-              ? softplus(z)
-              : elu(z);
-    }
+    else h = activate(arch.activation, linear(h, layer.w, layer.b));
   });
   return h;
 }
@@ -97,7 +87,7 @@ export class TensorNetRuntime implements NetRuntime {
   private readonly grads: Float64Array[][];
   private layersOfCall: (readonly DenseLayer[])[];
   private readonly archOfCall: MlpArchitecture[];
-  /** Per call: the direct kernel (tanh, sigmoid, relu, identity MLPs), else null (autodiff). */
+  /** Per call: the direct kernel (tanh, sigmoid, relu, rbf, identity MLPs), else null (autodiff). */
   private readonly kernels: (MlpKernel | null)[];
   private flatOfCall: (readonly KernelLayer[])[];
   private currentWeights: NetWeights;

@@ -3,7 +3,7 @@
  * them (fused into the preceding affine map where the autodiff allows).
  */
 import { type FusedActivation, linear } from '../autodiff/ops/linalg.js';
-import { elu, gelu, relu, sigmoid, silu, softplus, tanh } from '../autodiff/ops/unary.js';
+import { elu, exp, gelu, neg, relu, sigmoid, silu, softplus, square, tanh } from '../autodiff/ops/unary.js';
 import type { Tensor } from '../autodiff/tensor.js';
 
 /**
@@ -19,13 +19,23 @@ import type { Tensor } from '../autodiff/tensor.js';
  * | `'silu'` | x·σ(x) | `nn.SiLU` |
  * | `'softplus'` | log(1 + eˣ) | `nn.Softplus()` (PyTorch switches to x above x = 20; the difference is below 2⁻⁵³·x there) |
  * | `'elu'` | x for x > 0, eˣ − 1 otherwise (α = 1) | `nn.ELU()` |
+ * | `'rbf'` | e^{−x²}, the Gaussian radial basis function (φ′(x) = −2x·e^{−x²}; Rackauckas et al. 2020's UDE nets) | none (`torch.exp(-x**2)`) |
  *
  * @example
  * ```ts
  * const act: Activation = 'gelu';
  * ```
  */
-export type Activation = 'identity' | 'tanh' | 'sigmoid' | 'relu' | 'gelu' | 'silu' | 'softplus' | 'elu';
+export type Activation =
+  | 'identity'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'gelu'
+  | 'silu'
+  | 'softplus'
+  | 'elu'
+  | 'rbf';
 
 /** Every {@link Activation}, in the order of the table. */
 export const ACTIVATIONS: readonly Activation[] = [
@@ -37,6 +47,7 @@ export const ACTIVATIONS: readonly Activation[] = [
   'silu',
   'softplus',
   'elu',
+  'rbf',
 ];
 
 /**
@@ -83,6 +94,9 @@ export function activate(name: Activation, x: Tensor): Tensor {
       return softplus(x);
     case 'elu':
       return elu(x, 1);
+    case 'rbf':
+      // exp(−x²) from primitives: no cancellation, and the autodiff gives −2x·e^{−x²}.
+      return exp(neg(square(x)));
   }
 }
 

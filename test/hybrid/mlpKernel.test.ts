@@ -61,7 +61,7 @@ describe('MlpKernel', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 4 }),
-        fc.constantFrom<KernelActivation>('tanh', 'sigmoid', 'relu', 'identity'),
+        fc.constantFrom<KernelActivation>('tanh', 'sigmoid', 'relu', 'rbf', 'identity'),
         fc.integer({ min: 1, max: 7 }),
         fc.integer({ min: 0, max: 1000 }),
         (widths, act, batch, seed) => compare(widths, act, batch, seed),

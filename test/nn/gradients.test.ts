@@ -76,7 +76,7 @@ describe('gradients against finite differences (parameters and inputs)', () => {
     });
   });
 
-  const smooth: Activation[] = ['tanh', 'sigmoid', 'gelu', 'silu', 'softplus', 'elu', 'identity'];
+  const smooth: Activation[] = ['tanh', 'sigmoid', 'gelu', 'silu', 'softplus', 'elu', 'rbf', 'identity'];
   for (const activation of smooth) {
     it(`MLP with ${activation}`, () => {
       const net = mlp({
