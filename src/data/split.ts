@@ -80,6 +80,27 @@ export interface DataFold {
 }
 
 /**
+ * The held-out indices of each of k folds over n items: a permutation drawn from `seed`,
+ * dealt round-robin, so fold sizes differ by at most one and every item is held out once.
+ * Each fold's indices are in the permutation's order.
+ *
+ * @example
+ * ```ts
+ * foldIndices(5, 2, 0); // e.g. [[3, 0, 4], [1, 2]]
+ * ```
+ */
+export function foldIndices(n: number, k: number, seed: number): number[][] {
+  if (!Number.isInteger(k) || k < 2 || k > n) {
+    throw new RangeError(`folds: k must be a whole number from 2 to the number of subjects (${n}); got ${k}`);
+  }
+  const folds: number[][] = Array.from({ length: k }, () => []);
+  permutation(rngKey(seed), n).forEach((item, j) => {
+    folds[j % k].push(item);
+  });
+  return folds;
+}
+
+/**
  * K-fold cross-validation by subject: the shuffled subjects are dealt into k folds whose
  * sizes differ by at most one; fold i validates on its subjects and trains on all others.
  * Every subject is validated on in exactly one fold.
@@ -102,12 +123,7 @@ export function kFolds(dataset: Dataset, k: number, options: { readonly seed?: n
       `kFolds: k must be a whole number from 2 to the number of subjects (${n}); got ${k}`,
     );
   }
-  const order = permutation(rngKey(seed), n);
-  const folds: number[][] = Array.from({ length: k }, () => []);
-  order.forEach((subject, j) => {
-    folds[j % k].push(subject);
-  });
-  return folds.map((held) => {
+  return foldIndices(n, k, seed).map((held) => {
     const out = new Set(held);
     const rest: number[] = [];
     for (let i = 0; i < n; i++) if (!out.has(i)) rest.push(i);

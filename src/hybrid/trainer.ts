@@ -191,7 +191,7 @@ export function train<S>(
   const now = options.now ?? Date.now;
 
   // Validation split.
-  const { trainSet, valSet } = split(subjects, options.validation, key);
+  const { trainSet, valSet } = validationSplit(subjects, options.validation, seed);
   if (trainSet.length === 0)
     throw new RangeError('train: no training subjects (all were held out for validation)');
   const batchSize = options.batchSize ?? trainSet.length;
@@ -386,11 +386,23 @@ function horizonAt(c: TrainOptions<unknown>['curriculum'], epoch: number): numbe
   return c.start + f * (c.end - c.start);
 }
 
-function split(
+/**
+ * The training and validation subjects {@link train} uses for a `validation` option and seed:
+ * the given ids, or round(fraction·n) (at least one) subjects drawn from the seed. Restarts
+ * with other seeds pass the ids of one split so their validation losses compare.
+ *
+ * @example
+ * ```ts
+ * const { valSet } = validationSplit(subjects, { fraction: 0.2 }, 0);
+ * train(hm, params, subjects, { ...options, seed: 7, validation: { ids: valSet.map((s) => s.id) } });
+ * ```
+ */
+export function validationSplit(
   subjects: readonly Subject[],
   validation: TrainOptions<unknown>['validation'],
-  key: ReturnType<typeof rngKey>,
+  seed: number,
 ): { trainSet: Subject[]; valSet: Subject[] } {
+  const key = rngKey(seed);
   if (validation === undefined) return { trainSet: subjects.slice(), valSet: [] };
   if ('ids' in validation) {
     const ids = new Set(validation.ids);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Dataset, DatasetSubject } from '../../src/data/dataset.js';
 import { applyScaling, fitScaling, invertScaling, type ScalingMethod } from '../../src/data/scaling.js';
-import { kFolds, splitSubjects } from '../../src/data/split.js';
+import { foldIndices, kFolds, splitSubjects } from '../../src/data/split.js';
 
 /** A dataset of n subjects with values of two observables. */
 function dataset(n: number, values: (i: number) => number[] = (i) => [i, 10 * i + 1]): Dataset {
@@ -167,5 +167,27 @@ describe('scaling', () => {
     expect(() => applyScaling(ds, { a: { center: 0, scale: 0 }, b: { center: 0, scale: 1 } })).toThrow(
       /scale finite and > 0/,
     );
+  });
+});
+
+describe('foldIndices', () => {
+  it('deals every item into exactly one fold, sizes differing by at most one, same for a seed', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 60 }), fc.integer({ min: 0, max: 1000 }), (n, seed) => {
+        const k = 2 + (seed % (n - 1));
+        const folds = foldIndices(n, k, seed);
+        expect(folds).toHaveLength(k);
+        expect(
+          folds
+            .flat()
+            .slice()
+            .sort((a, b) => a - b),
+        ).toEqual(Array.from({ length: n }, (_, i) => i));
+        const sizes = folds.map((f) => f.length);
+        expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+        expect(foldIndices(n, k, seed)).toEqual(folds);
+      }),
+    );
+    expect(() => foldIndices(3, 4, 0)).toThrow(/from 2 to the number of subjects \(3\); got 4/);
   });
 });

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { foldIndices } from '../../data/split.js';
 import { parseModel } from '../../expr/parse.js';
 import { loadFittedModel } from '../../hybrid/artifact.js';
 import { HybridModel, type HybridParams } from '../../hybrid/hybridModel.js';
@@ -13,10 +14,12 @@ import { hybridOptions, type SolverSpec } from '../../hybrid/solverSpec.js';
 import type { Subject } from '../../hybrid/subject.js';
 import { progressReporter } from '../progress.js';
 import { renderReport } from '../report/index.js';
+import { workerCount } from '../workers.js';
 import type { ProjectConfig } from './config.js';
 import { checkDataFile, loadSubjects } from './data.js';
 import { UserError } from './errors.js';
 import type { FitArgs, GlobalOptions, Io, PredictArgs, ReportArgs, SimulateArgs } from './main.js';
+import { crossValidate, type FoldSummary, fitStarts, type StartSummary } from './parallelFit.js';
 import { denseTimes, type FitOutcome, fittedDocument, reportData, runFit } from './pipeline.js';
 import { findConfig, fingerprint, loadProject, type Project, readModel, readText } from './project.js';
 import { scaffold } from './scaffold.js';
@@ -43,6 +46,10 @@ async function fitProject(
     extraNotes?: (outcome: FitOutcome) => string[];
     trueValues?: Record<string, number>;
     title?: string;
+    /** Independent restarts from seeds seed, seed+1, … (default 1). */
+    starts?: number;
+    /** Worker threads for the restarts (default 1). */
+    workers?: number;
   },
 ): Promise<{ outcome: FitOutcome; summary: Record<string, unknown> }> {
   const { config } = project;
@@ -55,10 +62,30 @@ async function fitProject(
       `${config.fit.epochs} epochs of ${config.fit.optimizer.name}` +
       `${config.fit.polish !== undefined ? ` then ${config.fit.polish.iterations} L-BFGS iterations` : ''}\n`,
   );
-  const reporter = g.json ? undefined : progressReporter(io.stderr);
-  const outcome = runFit(project.model, config.solver as SolverSpec, config.fit, subjects, {
-    ...(reporter === undefined ? {} : { onEvent: reporter }),
-  });
+  const starts = options.starts ?? 1;
+  let outcome: FitOutcome;
+  let startRows: StartSummary[] | null = null;
+  let seed = config.fit.seed;
+  if (starts > 1) {
+    const workers = options.workers ?? 1;
+    print(
+      `${starts} restarts (seeds ${seed}…${seed + starts - 1}) on ${workerCount(workers, starts)} thread(s)\n`,
+    );
+    const r = await fitStarts(project, config.fit, starts, workers, (row, done) =>
+      print(
+        `start ${done}/${starts}: seed ${row.seed}, score ${row.score.toPrecision(5)} (${row.stopReason}, ${row.seconds.toFixed(1)} s)\n`,
+      ),
+    );
+    outcome = r.best;
+    startRows = r.starts;
+    seed = r.bestSeed;
+    print(`best: seed ${seed}\n`);
+  } else {
+    const reporter = g.json ? undefined : progressReporter(io.stderr);
+    outcome = runFit(project.model, config.solver as SolverSpec, config.fit, subjects, {
+      ...(reporter === undefined ? {} : { onEvent: reporter }),
+    });
+  }
   if (outcome.training.stopReason === 'diverged') {
     const last = outcome.training.events.at(-1);
     throw new UserError(
@@ -71,7 +98,7 @@ async function fitProject(
   const createdAt = io.now();
   const doc = fittedDocument(
     outcome,
-    config,
+    { ...config, fit: { ...config.fit, seed } },
     project.modelText,
     { fingerprint: fp, file: basename(project.dataPath), subjects: subjects.length },
     createdAt,
@@ -94,12 +121,16 @@ async function fitProject(
     parameters: outcome.model.parameterValues(outcome.params),
     files: { model: modelPath, predictions: predictionsPath } as Record<string, string>,
   };
+  if (startRows !== null) {
+    summary.seed = seed;
+    summary.starts = startRows;
+  }
   if (options.writeReport) {
     const data = reportData(outcome.model, outcome.params, outcome.initial, subjects, {
       title: options.title ?? `${project.config.name ?? project.model.name}: fitted model`,
       modelText: project.modelText,
       generatedAt: createdAt,
-      seed: config.fit.seed,
+      seed,
       dataFingerprint: fp,
       training: outcome.training,
       metrics: { 'final loss': outcome.finalLoss, seconds: outcome.seconds },
@@ -180,9 +211,46 @@ function mechanisticBaseline(project: Project): { value: number; sd: number } {
 export async function fitCommand(io: Io, g: GlobalOptions, o: FitArgs): Promise<number> {
   const project = applyOverrides(loadProject(findConfig(o.config)), o);
   const outDir = resolve(project.dir, o.out ?? project.config.output);
-  const { summary } = await fitProject(io, g, project, outDir, { writeReport: o.report });
+  const starts = o.starts ?? project.config.fit.starts ?? 1;
+  if (starts < 1) throw new UserError('--starts must be at least 1');
+  const workers = o.workers ?? 1;
+  const cv = o.cv === undefined ? null : await crossValidation(io, g, project, o.cv, workers);
+  const { summary } = await fitProject(io, g, project, outDir, { writeReport: o.report, starts, workers });
+  if (cv !== null) summary.crossValidation = cv;
   printSummary(io, g, summary);
   return 0;
+}
+
+/** `greybox fit --cv K`: the held-out loss of K folds, before the final fit on all subjects. */
+async function crossValidation(
+  io: Io,
+  g: GlobalOptions,
+  project: Project,
+  k: number,
+  workers: number,
+): Promise<{ k: number; folds: FoldSummary[]; mean: number; sd: number }> {
+  const subjects = loadSubjects(project.dataPath, project.config.data.format, project.model);
+  if (k < 2 || k > subjects.length) {
+    throw new UserError(`--cv must be from 2 to the number of subjects (${subjects.length}); got ${k}`);
+  }
+  const folds = foldIndices(subjects.length, k, project.config.fit.seed);
+  const print = (s: string) => {
+    if (!g.json) io.stderr.write(s);
+  };
+  print(`${k}-fold cross-validation by subject on ${workerCount(workers, k)} thread(s)\n`);
+  const r = await crossValidate(
+    project,
+    project.config.fit,
+    subjects.map((s) => s.id),
+    folds,
+    workers,
+    (row, done) =>
+      print(
+        `fold ${row.fold} (${done}/${k} done): held-out loss ${row.loss.toPrecision(5)} on ${row.heldOut.length} subjects (${row.seconds.toFixed(1)} s)\n`,
+      ),
+  );
+  print(`cross-validation loss: ${r.mean.toPrecision(5)} ± ${r.sd.toPrecision(3)} (mean ± sd over folds)\n`);
+  return { k, ...r };
 }
 
 function applyOverrides(project: Project, o: FitArgs): Project {

@@ -107,7 +107,8 @@ export function program(io: Io, setExit: (code: number) => void): Command {
       'independent restarts with seeds seed, seed+1, … (best validation loss wins)',
       intArg,
     )
-    .option('--workers <n>', 'worker threads for restarts (default: 1)', intArg)
+    .option('--cv <k>', 'first estimate the held-out loss by k-fold cross-validation over subjects', intArg)
+    .option('--workers <n>', 'worker threads for restarts and folds (0: one per core; default: 1)', intArg)
     .option('--no-report', 'skip report.html')
     .action(run((io, g, o: FitArgs) => fitCommand(io, g, o)));
 
@@ -155,6 +156,7 @@ export interface FitArgs {
   readonly seed?: number;
   readonly starts?: number;
   readonly workers?: number;
+  readonly cv?: number;
   readonly report: boolean;
 }
 

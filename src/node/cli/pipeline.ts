@@ -63,12 +63,18 @@ export function regularizersFromConfig(list: readonly RegularizerConfig[]): Regu
   );
 }
 
+/** What a fit keeps of its training run (all of it plain data, so it crosses worker threads). */
+export type FitTraining = Pick<
+  TrainResult<unknown>,
+  'bestEpoch' | 'history' | 'events' | 'stopReason' | 'split'
+>;
+
 /** What {@link runFit} produces. */
 export interface FitOutcome {
   readonly model: HybridModel;
   readonly initial: HybridParams;
   readonly params: HybridParams;
-  readonly training: TrainResult<unknown>;
+  readonly training: FitTraining;
   readonly polish: { readonly status: string; readonly iterations: number; readonly value: number } | null;
   /** The objective on all subjects at the end (data fit + penalties). */
   readonly finalLoss: number;
@@ -81,6 +87,8 @@ export interface RunFitOptions {
   readonly onPolish?: (iteration: number, value: number) => void;
   /** A clock in milliseconds (default Date.now). */
   readonly now?: () => number;
+  /** Validation subjects by id, instead of the config's fraction drawn with the seed (restarts share one split). */
+  readonly validationIds?: readonly string[];
 }
 
 /**
@@ -108,7 +116,11 @@ export function runFit(
     seed: fit.seed,
     regularizers,
     ...(fit.batchSize === undefined ? {} : { batchSize: fit.batchSize }),
-    ...(fit.validation === undefined ? {} : { validation: fit.validation }),
+    ...(options.validationIds !== undefined
+      ? { validation: { ids: options.validationIds } }
+      : fit.validation === undefined
+        ? {}
+        : { validation: fit.validation }),
     ...(fit.earlyStopping === undefined ? {} : { earlyStopping: fit.earlyStopping }),
     ...(fit.shooting === undefined ? {} : { shooting: fit.shooting }),
     ...(fit.curriculum === undefined ? {} : { curriculum: fit.curriculum }),
@@ -193,7 +205,7 @@ export function reportData(
     generatedAt: string;
     seed: number;
     dataFingerprint: string;
-    training: TrainResult<unknown> | null;
+    training: FitTraining | null;
     metrics: Record<string, number>;
     notes: string[];
     trueValues?: Record<string, number>;
@@ -297,7 +309,7 @@ export function reportData(
 }
 
 /** The training events worth a line in a report. */
-export function trainingNotes(t: TrainResult<unknown>): string[] {
+export function trainingNotes(t: FitTraining): string[] {
   const out: string[] = [];
   for (const e of t.events) {
     if (e.kind === 'nonFinite')
