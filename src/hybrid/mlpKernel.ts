@@ -103,16 +103,17 @@ export class MlpKernel {
   private backwardW: PackedB[] = [];
   /**
    * Queued weight-gradient rows per layer l = 1 … L: G[l] [rows, widths[l]] and
-   * H[l] [rows, widths[l−1] + 1], whose last column is 1 so that Gᵀ·H holds ∂L/∂W_l and, in
-   * its last column, ∂L/∂b_l.
+   * H[l] [rows, widths[l−1]], so that Gᵀ·H is ∂L/∂W_l and the column sums of G are ∂L/∂b_l.
    */
   private readonly pendingG: Float64Array[];
   private readonly pendingH: Float64Array[];
   private pendingRows = 0;
   private readonly pendingCapacity: number;
   private pendingGrads: readonly Float64Array[] | null = null;
-  /** Gᵀ·H per layer, [widths[l], widths[l−1] + 1]. */
+  /** Gᵀ·H per layer, [widths[l], widths[l−1]]. */
   private readonly product: Float64Array[];
+  /** Column sums of G (bias gradients), [max width]. */
+  private readonly colSum: Float64Array;
 
   constructor(
     private readonly widths: readonly number[],
@@ -124,11 +125,12 @@ export class MlpKernel {
     this.rowDoubles = widths.reduce((a, w) => a + w, 0);
     this.cacheDoubles = Math.floor((options.cacheBytes ?? 32 * 2 ** 20) / 8);
     let perRow = 0;
-    for (let l = 1; l <= this.L; l++) perRow += widths[l] + widths[l - 1] + 1;
+    for (let l = 1; l <= this.L; l++) perRow += widths[l] + widths[l - 1];
     this.pendingCapacity = Math.max(1, Math.floor((options.pendingBytes ?? 16 * 2 ** 20) / 8 / perRow));
     this.pendingG = widths.map(() => new Float64Array(0));
     this.pendingH = widths.map(() => new Float64Array(0));
-    this.product = widths.map((w, l) => new Float64Array(l === 0 ? 0 : w * (widths[l - 1] + 1)));
+    this.product = widths.map((w, l) => new Float64Array(l === 0 ? 0 : w * widths[l - 1]));
+    this.colSum = new Float64Array(Math.max(...widths));
   }
 
   private ensure(batch: number): void {
@@ -170,12 +172,7 @@ export class MlpKernel {
       const nOut = widths[l];
       const gl = g[l];
       this.pendingG[l].set(gl.subarray(0, batch * nOut), row0 * nOut);
-      const H = this.pendingH[l];
-      const hPrev = h[l - 1];
-      for (let r = 0; r < batch; r++) {
-        const to = (row0 + r) * (nIn + 1);
-        for (let i = 0; i < nIn; i++) H[to + i] = hPrev[r * nIn + i];
-      }
+      this.pendingH[l].set(h[l - 1].subarray(0, batch * nIn), row0 * nIn);
       // g_{l−1} = g_l·W_l, then times φ′ for hidden layers.
       gemmPackedB(false, batch, gl, 0, this.backwardW[l - 1], g[l - 1], 0, false);
       if (l > 1) this.multiplyDerivative(g[l - 1], h[l - 1], z[l - 1], batch * nIn);
@@ -198,13 +195,19 @@ export class MlpKernel {
       const nIn = widths[l - 1];
       const nOut = widths[l];
       const P = this.product[l];
-      gemm(true, false, nOut, nIn + 1, rows, this.pendingG[l], 0, this.pendingH[l], 0, P, 0, false);
+      const G = this.pendingG[l];
+      gemm(true, false, nOut, nIn, rows, G, 0, this.pendingH[l], 0, P, 0, false);
       const dW = grads[2 * (l - 1)];
       const db = grads[2 * (l - 1) + 1];
-      for (let o = 0; o < nOut; o++) {
-        for (let i = 0; i < nIn; i++) dW[o * nIn + i] += P[o * (nIn + 1) + i];
-        db[o] += P[o * (nIn + 1) + nIn];
+      for (let i = 0; i < nOut * nIn; i++) dW[i] += P[i];
+      // ∂L/∂b_l: the column sums of G, in row order (as the product would add them).
+      const colSum = this.colSum;
+      colSum.fill(0, 0, nOut);
+      for (let r = 0; r < rows; r++) {
+        const at = r * nOut;
+        for (let o = 0; o < nOut; o++) colSum[o] += G[at + o];
       }
+      for (let o = 0; o < nOut; o++) db[o] += colSum[o];
     }
   }
 
@@ -224,13 +227,13 @@ export class MlpKernel {
       const nOut = this.widths[l];
       const nIn = this.widths[l - 1];
       if (this.pendingG[l].length < rows * nOut) {
-        const size = Math.min(this.pendingCapacity, Math.max(rows, 2 * (this.pendingG[l].length / nOut)));
+        // At least `rows`: one call's batch may exceed the capacity (then it is flushed alone).
+        const size = Math.max(rows, Math.min(this.pendingCapacity, 2 * (this.pendingG[l].length / nOut)));
         const G = new Float64Array(size * nOut);
         G.set(this.pendingG[l].subarray(0, this.pendingRows * nOut));
         this.pendingG[l] = G;
-        const H = new Float64Array(size * (nIn + 1));
-        H.set(this.pendingH[l].subarray(0, this.pendingRows * (nIn + 1)));
-        for (let r = this.pendingRows; r < size; r++) H[r * (nIn + 1) + nIn] = 1;
+        const H = new Float64Array(size * nIn);
+        H.set(this.pendingH[l].subarray(0, this.pendingRows * nIn));
         this.pendingH[l] = H;
       }
     }

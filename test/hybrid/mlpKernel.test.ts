@@ -73,4 +73,44 @@ describe('MlpKernel', () => {
   it('handles the benchmark size (2 → 64 → 64 → 2, batch 25)', () => {
     compare([2, 64, 64, 2], 'tanh', 25, 3);
   });
+
+  it('sums queued weight gradients over many calls the same for any queue size (even smaller than one batch)', () => {
+    const widths = [3, 8, 5, 2];
+    const arch = { kind: 'mlp' as const, hidden: [8, 5], activation: 'tanh' as const };
+    const flat = initMlp(rngKey(4), 3, 2, arch).map((l) => ({ w: l.w.data, b: l.b.data }));
+    const batch = 6;
+    const calls = Array.from({ length: 9 }, (_, c) => ({
+      x: uniform(rngKey(10 + c), [batch * 3], -2, 2).data,
+      outBar: uniform(rngKey(50 + c), [batch * 2], -1, 1).data,
+    }));
+    const run = (pendingBytes: number) => {
+      const k = new MlpKernel(widths, 'tanh', { pendingBytes });
+      const grads = flat.flatMap((l) => [new Float64Array(l.w.length), new Float64Array(l.b.length)]);
+      const xBar = new Float64Array(batch * 3);
+      for (const c of calls) k.backward(flat, c.x, batch, c.outBar, xBar, grads);
+      k.flush();
+      return grads;
+    };
+    const big = run(1 << 20);
+    // 8 bytes: capacity one row, below the batch of 6; 200 rows·… bytes: flushes mid-way.
+    for (const bytes of [8, 8 * 40 * 3, 8 * 40 * 13]) {
+      run(bytes).forEach((g, i) => {
+        expect(maxRelErr(g, big[i], 1e-12)).toBeLessThan(1e-13);
+      });
+    }
+    // And each equals the sum of the single-call gradients.
+    const sum = flat.flatMap((l) => [new Float64Array(l.w.length), new Float64Array(l.b.length)]);
+    for (const c of calls) {
+      const k = new MlpKernel(widths, 'tanh');
+      const g = flat.flatMap((l) => [new Float64Array(l.w.length), new Float64Array(l.b.length)]);
+      k.backward(flat, c.x, batch, c.outBar, new Float64Array(batch * 3), g);
+      k.flush();
+      g.forEach((a, i) => {
+        for (let j = 0; j < a.length; j++) sum[i][j] += a[j];
+      });
+    }
+    big.forEach((g, i) => {
+      expect(maxRelErr(g, sum[i], 1e-12)).toBeLessThan(1e-12);
+    });
+  });
 });
