@@ -481,8 +481,12 @@ export function editGraph(graph: StructureGraph, edits: GraphEdits): StructureGr
     if (!at.has(to))
       fail(where, `${what}[${i}] ends at "${to}", not a node (nodes: ${[...at.keys()].join(', ')})`);
   };
-  (edits.add ?? []).forEach((p, i) => check(p, 'add', i));
-  (edits.forbid ?? []).forEach((p, i) => check(p, 'forbid', i));
+  (edits.add ?? []).forEach((p, i) => {
+    check(p, 'add', i);
+  });
+  (edits.forbid ?? []).forEach((p, i) => {
+    check(p, 'forbid', i);
+  });
   const forbidden = new Set((edits.forbid ?? []).map(([a, b]) => `${a}\u0000${b}`));
   for (const [a, b] of edits.add ?? []) {
     if (forbidden.has(`${a}\u0000${b}`)) fail(where, `the edge ${a} → ${b} is both added and forbidden`);
