@@ -70,7 +70,9 @@ describe('ridgeLeastSquares (pivoted Householder QR)', () => {
     const truth = [0.5, -2, 3];
     const b = Float64Array.from({ length: m }, (_, r) => truth.reduce((s, t, j) => s + t * A[r * 3 + j], 0));
     const { x } = ridgeLeastSquares(A, m, 3, b, 1);
-    truth.forEach((t, j) => expect(Math.abs(x[j] - t)).toBeLessThan(1e-13));
+    truth.forEach((t, j) => {
+      expect(Math.abs(x[j] - t)).toBeLessThan(1e-13);
+    });
     const noisy = Float64Array.from(b, (v, r) => v + Math.cos(3 * r));
     const fit = ridgeLeastSquares(A, m, 3, noisy, 1).x;
     for (let j = 0; j < 3; j++) {
