@@ -11,12 +11,15 @@
 import type { AdjointGradients } from './adjoint.js';
 import { type Controller, pid } from './controller.js';
 import { DenseSteps, observeSteps, type StepListener } from './denseSteps.js';
+import { EventJump, requireEventHooks } from './eventJump.js';
 import type { VectorField } from './field.js';
 import type { Method } from './method.js';
 import { tsit5 } from './methods/tsit5.js';
 import { rejectUnknown } from './options.js';
 import {
   type Dose,
+  type EventRecord,
+  type EventSpec,
   type SaveAt,
   SOLVE_KEYS,
   type Solution,
@@ -50,12 +53,13 @@ const GAUSS_NODES = [0.5 - 0.3872983346207417, 0.5, 0.5 + 0.3872983346207417];
 const GAUSS_WEIGHTS = [5 / 18, 8 / 18, 5 / 18];
 
 /**
- * Gradients of a loss L(saved values) with respect to the initial states, the parameters and
- * the bolus amounts (infusion-rate entries are 0: not computed by this method), by the
- * continuous adjoint. `savedBar[b]` holds ∂L/∂(saved values of trajectory b), laid out like
- * `solution.ys[b]`; `options` are the options the solution was computed with (the backward
- * solves use the same method, controller and maxSteps; the controller's tolerances govern the
- * gradient's accuracy).
+ * Gradients of a loss L(saved values, event times) with respect to the initial states, the
+ * parameters, the bolus amounts and the infusion rates, by the continuous adjoint.
+ * `savedBar[b]` holds ∂L/∂(saved values of trajectory b), laid out like `solution.ys[b]`;
+ * `eventTimesBar` (optional) holds ∂L/∂τ for each event time in `solution.events`; `options`
+ * are the options the solution was computed with, events included (the backward solves use the
+ * same method, controller and maxSteps; the controller's tolerances govern the gradient's
+ * accuracy).
  *
  * The adjoint λ(t) = ∂L/∂y(t) and the parameter gradient μ(t) solve, backwards from
  * λ(t₁) = 0, μ(t₁) = 0 (Pontryagin et al. 1962; Chen et al. 2018):
@@ -67,10 +71,26 @@ const GAUSS_WEIGHTS = [5 / 18, 8 / 18, 5 / 18];
  * ∂L/∂y₀ = λ(t₀), ∂L/∂p = μ(t₀). A bolus y⁺ = y⁻ + a·e_k leaves λ continuous and gives
  * ∂L/∂a = λ_k just after the dose; a save at a bolus time sees the state before the dose (also
  * with `saveAt.final()` and `saveAt.steps()`). Infusion rates r enter only the state equation
- * y′ = f + r, never λ's. At a jump of the field (an input) y stays continuous and so does λ:
+ * y′ = f + r·e_k, never λ's, and ∂L/∂r = ∫ λ_k dt over the infusion's window (integrated with
+ * λ: in the state for explicit methods, by the quadrature of μ for stiff ones). At a jump of the field (an input) y stays continuous and so does λ:
  * the backward pass only restarts there, evaluating the field on each side with that side's
  * limit (`VectorField.beginStep`), as the forward solve does. Each interval is integrated by
  * `solve` in the reversed time s = t_{k+1} − t of its interval [t_k, t_{k+1}].
+ *
+ * State-dependent events (each needs `conditionGradient`, and `actionJacobian` for a state
+ * change, as for the discrete adjoint) are replayed at the times in `solution.events`, which
+ * become stops. At an event at τ (condition g(t, y, p) = 0, action y⁺ = h(τ, y⁻, p)), with
+ * f^∓ = f(τ, y^∓) (+ infusion rates), a⁻ the cotangent of the values saved at τ and τ̄ that of
+ * τ, λ jumps by the transpose of the sensitivity jump (see `eventJump.ts`):
+ *
+ *   ν = −(τ̄ + a⁻·f⁻ + λ⁺·(h_y·f⁻ + h_t − f⁺))/(g_y·f⁻ + g_t),
+ *   λ⁻ = h_yᵀ·λ⁺ + g_yᵀ·ν + a⁻,   μ += h_pᵀ·λ⁺ + g_pᵀ·ν.
+ *
+ * A 'stop' ends the backward pass's trajectory at τ (h is the identity; a value saved at τ
+ * moves with the event). `'interpolated'` takes y^∓ from its forward re-solve (which applies the
+ * actions at the recorded times); `'backsolve'` from the solution's `records` when it has them,
+ * else from a re-solve from `options.y0` that keeps the event states (two checkpoints: O(events)
+ * states and 2 numbers per step), and restarts its backward y from y⁻ at each event.
  *
  * Variants:
  * - `'interpolated'`: y(t) comes from re-solving each interval forward (from y₀, with the same
@@ -100,8 +120,10 @@ const GAUSS_WEIGHTS = [5 / 18, 8 / 18, 5 / 18];
  * rounding.
  *
  * @throws TypeError for `'backsolve'` with a stiff method, `saveAt.steps()` or
- *   `saveAt.dense()`, events, or `'interpolated'` without `y0`.
- * @throws Error when a trajectory of the solution failed or a backward solve fails.
+ *   `saveAt.dense()`, `'interpolated'` without `y0` (and `'backsolve'` through events without
+ *   `y0` or records), or an event that happened without its derivative hooks.
+ * @throws Error when a trajectory of the solution failed or a backward solve fails, at a
+ *   grazing event (the condition touches zero with zero rate), or at two events at one time.
  * @example
  * ```ts
  * const opts = { method: rodas5p(), t1: 40, params, controller: pid({ rtol: 1e-10, atol: 1e-14 }), saveat: saveAt.times(ts) };
@@ -117,11 +139,9 @@ export function continuousAdjoint(
   options: ContinuousAdjointOptions,
   savedBar: readonly Float64Array[],
   variant: ContinuousAdjointVariant,
+  eventTimesBar?: Float64Array,
 ): AdjointGradients {
   const where = `continuousAdjoint (${variant})`;
-  if (options.events !== undefined && options.events.length > 0) {
-    throw new TypeError('continuousAdjoint: gradients through state-dependent events are not supported yet');
-  }
   rejectUnknown('continuousAdjoint', options, OPTION_KEYS);
   if (variant !== 'backsolve' && variant !== 'interpolated') {
     throw new TypeError(`continuousAdjoint: variant "${variant}"; use 'interpolated' or 'backsolve'`);
@@ -173,30 +193,86 @@ export function continuousAdjoint(
   const t0 = perRow(options.t0 ?? 0);
   const t1 = perRow(options.t1);
   const doses = options.doses ?? [];
+  // State-dependent events that happened: replayed at their times (stops of the timelines).
+  const specs: readonly EventSpec[] = options.events ?? [];
+  const happened = solution.events;
+  if (eventTimesBar !== undefined && eventTimesBar.length !== happened.length) {
+    throw new RangeError(
+      `${where}: eventTimesBar has ${eventTimesBar.length} values for ${happened.length} events`,
+    );
+  }
+  happened.forEach((ev, i) => {
+    const spec = specs[ev.event];
+    if (spec === undefined) {
+      throw new RangeError(
+        `${where}: the solution has event ${i} of specification ${ev.event}, but options.events has ${specs.length}; pass the solve's events`,
+      );
+    }
+    requireEventHooks('continuousAdjoint', spec, ev.event, ` (trajectory ${ev.trajectory}, t = ${ev.time})`);
+  });
   const timelines = Array.from(
     { length: N },
-    (_, b) => new Timeline(b, t0[b], t1[b], solution.ts[b], doses, D, field.discontinuities?.(b) ?? []),
+    (_, b) =>
+      new Timeline(
+        b,
+        t0[b],
+        t1[b],
+        solution.ts[b],
+        doses,
+        D,
+        field.discontinuities?.(b) ?? [],
+        happened,
+        specs,
+      ),
   );
   const nIntervals = Math.max(0, ...timelines.map((tl) => tl.stops.length - 1));
+  const hasInfusions = doses.some((d) => d.kind === 'infusion');
 
-  // Forward pass (interpolated): the dense state on every interval.
+  // Forward pass (interpolated): the dense state on every interval, and the states either side
+  // of every event. Backsolve takes the latter from the solution's records or a re-solve.
   const forward =
     variant === 'interpolated' && y0 !== undefined
-      ? forwardPass(field, y0, options, method, timelines, nIntervals)
+      ? forwardPass(field, y0, options, method, timelines, nIntervals, specs, happened)
       : null;
+  const eventStates =
+    forward !== null ? forward.eventStates : backsolveEventStates(field, solution, options, where);
 
-  // Stiff methods integrate λ alone (μ by quadrature); explicit ones carry μ in the state.
+  // Stiff methods integrate λ alone (μ and ∫λ by quadrature); explicit ones carry μ (and ∫λ,
+  // with infusions) in the state.
   const withMu = !method.stiff;
-  const adjoint = new AdjointSystem(field, N, params, backsolve, withMu, forward);
+  const adjoint = new AdjointSystem(field, N, params, backsolve, withMu, withMu && hasInfusions, forward);
   const offL = backsolve ? D : 0;
+  const offInt = offL + D + P;
   const A = adjoint.dim;
   const z = new Float64Array(N * A);
   const doseBar = new Float64Array(doses.length);
   if (backsolve)
     for (let b = 0; b < N; b++) for (let i = 0; i < D; i++) z[b * A + i] = solution.yFinal[b * D + i];
-  /** Backwards through what happened at stop k of row b: saves and boluses. */
+  const jumps = new EventReversal(
+    field,
+    N,
+    params,
+    specs,
+    happened,
+    eventStates,
+    eventTimesBar ?? null,
+    where,
+  );
+  const pEvent = new Float64Array(P);
+  /** Backwards through what happened at stop k of row b: an event, boluses and saves. */
   const atStop = (b: number, k: number) => {
     const tl = timelines[b];
+    const ev = tl.events[k];
+    if (ev >= 0) {
+      pEvent.fill(0);
+      jumps.reverse(b, tl, k, savedBar[b], z, b * A + offL, pEvent);
+      for (let i = 0; i < P; i++) {
+        if (withMu) z[b * A + offL + D + i] += pEvent[i];
+        else adjoint.mu[b * P + i] += pEvent[i];
+      }
+      // Backsolve continues from the state before the event.
+      if (backsolve) for (let i = 0; i < D; i++) z[b * A + i] = eventStates[ev * 2 * D + i];
+    }
     for (const i of tl.boluses[k]) {
       const d = doses[i];
       if (d.kind !== 'bolus') continue;
@@ -205,6 +281,16 @@ export function continuousAdjoint(
       if (backsolve) z[b * A + d.state] -= d.amount;
     }
     for (const j of tl.saves[k]) for (let i = 0; i < D; i++) z[b * A + offL + i] += savedBar[b][j * D + i];
+  };
+  /** After the backward solve of interval k of row b: ∂L/∂r += ∫λ_state dt for the infusions on it. */
+  const infusionRates = (b: number, k: number) => {
+    const tl = timelines[b];
+    for (const i of tl.infusions[k]) {
+      const d = doses[i];
+      doseBar[i] += withMu ? z[b * A + offInt + d.state] : adjoint.intLambda[b * D + d.state];
+    }
+    if (withMu && hasInfusions) z.fill(0, b * A + offInt, b * A + offInt + D);
+    else adjoint.intLambda.fill(0, b * D, (b + 1) * D);
   };
   for (let b = 0; b < N; b++) atStop(b, timelines[b].stops.length - 1);
 
@@ -240,7 +326,9 @@ export function continuousAdjoint(
     z.set(sol.yFinal);
     for (let b = 0; b < N; b++) {
       const k = timelines[b].stops.length - 2 - back;
-      if (k >= 0) atStop(b, k);
+      if (k < 0) continue;
+      if (hasInfusions) infusionRates(b, k);
+      atStop(b, k);
     }
   }
   const gy0 = new Float64Array(N * D);
@@ -253,9 +341,9 @@ export function continuousAdjoint(
 }
 
 /**
- * One trajectory's stops — t₀, t₁, save times, bolus times, infusion starts and ends, the
- * field's discontinuities, sorted and distinct — with what happens at each and the infusion
- * rates on each interval.
+ * One trajectory's stops — t₀, its end (t₁, or the time of a 'stop' event), save times, bolus
+ * times, infusion starts and ends, the field's discontinuities and the times of the events that
+ * happened, sorted and distinct — with what happens at each and the infusions on each interval.
  */
 class Timeline {
   readonly stops: number[];
@@ -263,8 +351,14 @@ class Timeline {
   readonly saves: number[][];
   /** Per stop: indices into `doses` of the boluses given there. */
   readonly boluses: number[][];
+  /** Per stop: the index into `solution.events` of the event that happened there, or −1. */
+  readonly events: number[];
+  /** Per stop: whether y jumps there (a bolus or a state-changing event). */
+  readonly breaks: boolean[];
   /** Per interval [stops[k], stops[k+1]]: the summed infusion rates, dim values. */
   readonly rates: Float64Array[];
+  /** Per interval: indices into `doses` of the infusions running on it. */
+  readonly infusions: number[][];
 
   constructor(
     b: number,
@@ -274,41 +368,70 @@ class Timeline {
     doses: readonly Dose[],
     D: number,
     jumps: readonly number[],
+    happened: readonly EventRecord[],
+    specs: readonly EventSpec[],
   ) {
-    const times = [t0, t1, ...ts];
-    // The field's jumps inside (t0, t1), as solve takes them.
-    for (const t of jumps) if (Number.isFinite(t) && t > t0 && t < t1) times.push(t);
-    const mine = doses.map((d, i) => ({ d, i })).filter(({ d }) => d.trajectory === b);
+    const mineEvents = happened.map((e, i) => ({ e, i })).filter(({ e }) => e.trajectory === b);
+    // A 'stop' event ends the trajectory.
+    let end = t1;
+    for (const { e } of mineEvents) if (specs[e.event].action === 'stop') end = Math.min(end, e.time);
+    const times = [t0, end, ...ts];
+    // The field's jumps inside (t0, end), as solve takes them.
+    for (const t of jumps) if (Number.isFinite(t) && t > t0 && t < end) times.push(t);
+    const mine = doses.map((d, i) => ({ d, i })).filter(({ d }) => d.trajectory === b && d.time <= end);
     for (const { d } of mine) {
       times.push(d.time);
-      if (d.kind === 'infusion' && d.time + d.duration < t1) times.push(d.time + d.duration);
+      if (d.kind === 'infusion' && d.time + d.duration < end) times.push(d.time + d.duration);
     }
+    for (const { e } of mineEvents) times.push(e.time);
     times.sort((x, y) => x - y);
     this.stops = times.filter((t, i) => i === 0 || t !== times[i - 1]);
     const index = (t: number) => this.stops.indexOf(t);
     this.saves = this.stops.map(() => []);
     this.boluses = this.stops.map(() => []);
+    this.events = this.stops.map(() => -1);
+    this.breaks = this.stops.map(() => false);
     for (let j = 0; j < ts.length; j++) this.saves[index(ts[j])].push(j);
-    for (const { d, i } of mine) if (d.kind === 'bolus') this.boluses[index(d.time)].push(i);
-    this.rates = this.stops.slice(1).map((_, k) => {
-      const r = new Float64Array(D);
+    for (const { d, i } of mine) {
+      if (d.kind !== 'bolus') continue;
+      this.boluses[index(d.time)].push(i);
+      this.breaks[index(d.time)] = true;
+    }
+    for (const { e, i } of mineEvents) {
+      const k = index(e.time);
+      if (this.events[k] >= 0) {
+        throw new Error(
+          `continuousAdjoint: trajectory ${b} has two events at t = ${e.time}; simultaneous events are not supported`,
+        );
+      }
+      this.events[k] = i;
+      if (specs[e.event].action !== 'stop') this.breaks[k] = true;
+    }
+    this.infusions = this.stops.slice(1).map((_, k) => {
       const start = this.stops[k];
-      for (const { d } of mine) {
-        if (d.kind === 'infusion' && d.time <= start && d.time + d.duration > start) r[d.state] += d.rate;
+      return mine
+        .filter(({ d }) => d.kind === 'infusion' && d.time <= start && d.time + d.duration > start)
+        .map(({ i }) => i);
+    });
+    this.rates = this.infusions.map((list) => {
+      const r = new Float64Array(D);
+      for (const i of list) {
+        const d = doses[i];
+        if (d.kind === 'infusion') r[d.state] += d.rate;
       }
       return r;
     });
   }
 
   /**
-   * The intervals [from, to) around interval k on which y is continuous: between the boluses
-   * before and after it.
+   * The intervals [from, to) around interval k on which y is continuous: between the jumps of y
+   * (boluses, state-changing events) before and after it.
    */
   continuousAround(k: number): { from: number; to: number } {
     let from = k;
-    while (from > 0 && this.boluses[from].length === 0) from--;
+    while (from > 0 && !this.breaks[from]) from--;
     let to = k + 1;
-    while (to < this.stops.length - 1 && this.boluses[to].length === 0) to++;
+    while (to < this.stops.length - 1 && !this.breaks[to]) to++;
     return { from, to };
   }
 }
@@ -320,11 +443,14 @@ class Timeline {
 interface ForwardSolution {
   readonly steps: DenseSteps;
   readonly intervalStart: readonly number[][];
+  /** The states just before and just after each event of `solution.events`, [events · 2 · dim]. */
+  readonly eventStates: Float64Array;
 }
 
 /**
- * Re-solves every interval forward from y₀ (boluses applied at the stops, infusions as a
- * constant rate over each interval), keeping the method's dense output of every step.
+ * Re-solves every interval forward from y₀ (boluses applied at the stops, the actions of the
+ * events that happened applied at their times, infusions as a constant rate over each
+ * interval), keeping the method's dense output of every step.
  */
 function forwardPass(
   field: VectorField,
@@ -333,6 +459,8 @@ function forwardPass(
   method: Method,
   timelines: readonly Timeline[],
   nIntervals: number,
+  specs: readonly EventSpec[],
+  happened: readonly EventRecord[],
 ): ForwardSolution {
   const N = timelines.length;
   const D = field.dim;
@@ -343,6 +471,18 @@ function forwardPass(
   const steps = new DenseSteps(N, D, method.denseOrder);
   const observed = observeSteps(method, steps.record);
   const intervalStart: number[][] = Array.from({ length: N }, () => [0]);
+  const P = field.nParams;
+  const eventStates = new Float64Array(happened.length * 2 * D);
+  /** Records the state before the event at stop k of row b, applies its action, records the state after. */
+  const event = (b: number, k: number) => {
+    const ev = timelines[b].events[k];
+    if (ev < 0) return;
+    const o = ev * 2 * D;
+    for (let i = 0; i < D; i++) eventStates[o + i] = y[b * D + i];
+    const action = specs[happened[ev].event].action;
+    if (action !== 'stop') action(timelines[b].stops[k], y, b * D, b, params, b * P);
+    for (let i = 0; i < D; i++) eventStates[o + D + i] = y[b * D + i];
+  };
   for (let k = 0; k < nIntervals; k++) {
     const infusions: Dose[] = [];
     for (let b = 0; b < N; b++) {
@@ -357,6 +497,7 @@ function forwardPass(
         const d = options.doses?.[i];
         if (d?.kind === 'bolus') y[b * D + d.state] += d.amount;
       }
+      event(b, k);
       // The interval's rates as infusions ending well beyond it (so they add no stop).
       tl.rates[k].forEach((rate, state) => {
         if (rate !== 0) {
@@ -387,15 +528,154 @@ function forwardPass(
     y.set(sol.yFinal);
     for (let b = 0; b < N; b++) if (k < timelines[b].stops.length - 1) intervalStart[b].push(steps.steps(b));
   }
-  return { steps, intervalStart };
+  // A 'stop' event at the end of a trajectory.
+  for (let b = 0; b < N; b++) event(b, timelines[b].stops.length - 1);
+  return { steps, intervalStart, eventStates };
 }
 
 /**
- * The backward system in the reversed time s = hi − t of each row's interval [lo, hi], state (y,) λ (, μ) per row:
- * dy/ds = −(f + r), dλ/ds = (∂f/∂y)ᵀλ, dμ/ds = (∂f/∂p)ᵀλ, with y either part of the state
- * (backsolve) or read from the dense forward solution (interpolated), and μ either part of the
- * state (explicit methods) or accumulated by quadrature in `mu` (stiff methods, through
- * {@link AdjointSystem.accumulateMu}). Its Jacobian (interpolated, without μ) is Jᵀ.
+ * Backsolve: the states just before and just after each event of `solution.events`
+ * ([events · 2 · dim]), from the solution's records, or else from a re-solve from `options.y0`
+ * that keeps them (with two checkpoints, so that it stores O(events) states, plus 2 numbers per step).
+ */
+function backsolveEventStates(
+  field: VectorField,
+  solution: Solution,
+  options: ContinuousAdjointOptions,
+  where: string,
+): Float64Array {
+  const D = field.dim;
+  const happened = solution.events;
+  const out = new Float64Array(happened.length * 2 * D);
+  if (happened.length === 0) return out;
+  let records = solution.records;
+  if (records === null) {
+    const { y0, ...solveOptions } = options;
+    if (y0 === undefined) {
+      throw new TypeError(
+        `${where}: through events backsolve needs the states at the events: pass options.y0 (or a solution recorded with recordForAdjoint)`,
+      );
+    }
+    const again = solve(field, y0, { ...solveOptions, recordForAdjoint: { checkpoints: 2 } });
+    if (again.events.length !== happened.length) {
+      throw new Error(`${where}: re-solving from options.y0 gives other events than the solution's`);
+    }
+    records = again.records!;
+  }
+  const next = new Int32Array(solution.n);
+  happened.forEach((ev, i) => {
+    const r = records[ev.trajectory];
+    const k = next[ev.trajectory]++;
+    if (k >= r.eventTime.length || r.eventTime[k] !== ev.time) {
+      throw new Error(`${where}: the solution's records do not match its events`);
+    }
+    for (let j = 0; j < D; j++) {
+      out[i * 2 * D + j] = r.eventBefore[k * D + j];
+      out[i * 2 * D + D + j] = r.eventAfter[k * D + j];
+    }
+  });
+  return out;
+}
+
+/**
+ * The reverse of the state-dependent events at their stops (see `eventJump.ts`): with λ⁺ the
+ * adjoint just after the event at τ, a⁻ the cotangent of the values saved at τ and τ̄ that of τ,
+ *
+ *   ν = −(τ̄ + a⁻·f⁻ + λ⁺·(h_y·f⁻ + h_t − f⁺))/(g_y·f⁻ + g_t),
+ *   λ⁻ = h_yᵀ·λ⁺ + g_yᵀ·ν,   p̄ += h_pᵀ·λ⁺ + g_pᵀ·ν,
+ *
+ * f⁻ = f(τ, y⁻) + r⁻ and f⁺ = f(τ, y⁺) + r⁺ with the field set up for the interval on each side.
+ */
+class EventReversal {
+  private readonly D: number;
+  private readonly P: number;
+  private readonly jump: EventJump;
+  private readonly t: Arr;
+  private readonly tEnd: Arr;
+  private readonly y: Arr;
+  private readonly out: Arr;
+  private readonly row = new Int32Array(1);
+  private readonly saved: Arr;
+  private readonly scratch: Arr;
+
+  constructor(
+    private readonly field: VectorField,
+    N: number,
+    private readonly params: Arr,
+    private readonly specs: readonly EventSpec[],
+    private readonly happened: readonly EventRecord[],
+    private readonly states: Arr,
+    private readonly timesBar: Arr | null,
+    private readonly where: string,
+  ) {
+    const D = field.dim;
+    this.D = D;
+    this.P = field.nParams;
+    this.jump = new EventJump(D, this.P);
+    this.t = new Float64Array(N);
+    this.tEnd = new Float64Array(N);
+    this.y = new Float64Array(N * D);
+    this.out = new Float64Array(N * D);
+    this.saved = new Float64Array(D);
+    this.scratch = new Float64Array(D);
+  }
+
+  /**
+   * Replaces λ⁺ = lambda[lOff …] of row b by λ⁻ at the event at stop k of its timeline (the
+   * saves there, from `savedBar`, are its a⁻; the caller adds them to λ afterwards) and adds the
+   * parameter terms to pBar [nParams].
+   */
+  reverse(b: number, tl: Timeline, k: number, savedBar: Arr, lambda: Arr, lOff: number, pBar: Arr): void {
+    const { D, P, jump } = this;
+    const ev = tl.events[k];
+    const spec = this.specs[this.happened[ev].event];
+    const tau = tl.stops[k];
+    const o = ev * 2 * D;
+    jump.derivatives(spec, tau, this.states, o, this.params, b * P);
+    this.slope(b, tau, tl.stops[k - 1], tau, o, tl.rates[k - 1], jump.fMinus);
+    if (spec.action !== 'stop') this.slope(b, tau, tau, tl.stops[k + 1], o + D, tl.rates[k], jump.fPlus);
+    else jump.fPlus.fill(0);
+    const speed = jump.speed(
+      `${this.where}: event ${this.happened[ev].event} of trajectory ${b} at t = ${tau}`,
+    );
+    this.saved.fill(0);
+    for (const j of tl.saves[k]) for (let i = 0; i < D; i++) this.saved[i] += savedBar[j * D + i];
+    const tauBar = this.timesBar === null ? 0 : this.timesBar[ev];
+    jump.reverse(
+      speed,
+      lambda,
+      lOff,
+      tl.saves[k].length > 0 ? this.saved : null,
+      0,
+      tauBar,
+      pBar,
+      0,
+      this.scratch,
+    );
+  }
+
+  /** out = f(τ, y) + r for the state at states[o …], the field set up for the step [tStart, tEnd]. */
+  private slope(b: number, tau: number, tStart: number, tEnd: number, o: number, rates: Arr, out: Arr): void {
+    const { D, field } = this;
+    this.row[0] = b;
+    this.t[b] = tStart;
+    this.tEnd[b] = tEnd;
+    field.beginStep?.(this.t, this.tEnd, 1, this.row);
+    this.t[b] = tau;
+    for (let i = 0; i < D; i++) this.y[b * D + i] = this.states[o + i];
+    field.f(this.t, this.y, this.params, this.out, 1, this.row);
+    for (let i = 0; i < D; i++) out[i] = this.out[b * D + i] + rates[i];
+  }
+}
+
+/**
+ * The backward system in the reversed time s = hi − t of each row's interval [lo, hi], state
+ * (y,) λ (, μ (, Λ)) per row: dy/ds = −(f + r), dλ/ds = (∂f/∂y)ᵀλ, dμ/ds = (∂f/∂p)ᵀλ,
+ * dΛ/ds = λ (Λ = ∫λ dt over the interval, for infusion rates), with y either part of the state
+ * (backsolve) or read from the dense forward solution (interpolated), and μ and Λ either part of
+ * the state (explicit methods; Λ only with infusions) or accumulated by quadrature in `mu` and
+ * `intLambda` (stiff methods, through {@link AdjointSystem.accumulateMu}). Its Jacobian
+ * (interpolated, without μ) is Jᵀ.
  */
 class AdjointSystem implements VectorField {
   readonly dim: number;
@@ -404,6 +684,8 @@ class AdjointSystem implements VectorField {
   readonly rates: Float64Array;
   /** Without μ in the state: ∂L/∂p accumulated so far, [N·nParams]. */
   readonly mu: Float64Array;
+  /** Without μ in the state: ∫λ dt over the current interval, [N·dim] (for infusion rates). */
+  readonly intLambda: Float64Array;
   private readonly D: number;
   /** Each row's current interval [lo, hi] (forward time). */
   private readonly lo: Arr;
@@ -427,15 +709,17 @@ class AdjointSystem implements VectorField {
     private readonly params: Arr,
     private readonly backsolve: boolean,
     private readonly withMu: boolean,
+    private readonly withIntegral: boolean,
     private readonly forward: ForwardSolution | null,
   ) {
     const D = field.dim;
     const P = field.nParams;
     this.D = D;
     this.nParams = P;
-    this.dim = (backsolve ? D : 0) + D + (withMu ? P : 0);
+    this.dim = (backsolve ? D : 0) + D + (withMu ? P : 0) + (withIntegral ? D : 0);
     this.rates = new Float64Array(N * D);
     this.mu = new Float64Array(withMu ? 0 : N * P);
+    this.intLambda = new Float64Array(withMu ? 0 : N * D);
     this.lo = new Float64Array(N);
     this.hi = new Float64Array(N);
     this.stepFrom = new Int32Array(N);
@@ -519,6 +803,7 @@ class AdjointSystem implements VectorField {
         for (let i = 0; i < D; i++) out[b * A + i] = -(this.fy[b * D + i] + this.rates[b * D + i]);
       for (let i = 0; i < D; i++) out[b * A + offL + i] = this.yBar[b * D + i];
       if (this.withMu) for (let i = 0; i < P; i++) out[b * A + offL + D + i] = this.pBar[b * P + i];
+      if (this.withIntegral) for (let i = 0; i < D; i++) out[b * A + offL + D + P + i] = z[b * A + offL + i];
     }
   }
 
@@ -556,7 +841,8 @@ class AdjointSystem implements VectorField {
 
   /**
    * After each accepted backward step [s, s + h] of a stiff method: μ += h·Σ_g w_g·(∂f/∂p)ᵀλ
-   * at the Gauss–Legendre nodes s + θ_g·h, with λ from the stepper's dense output.
+   * and Λ += h·Σ_g w_g·λ at the Gauss–Legendre nodes s + θ_g·h, with λ from the stepper's dense
+   * output.
    */
   readonly accumulateMu: StepListener = (stepper, s, h, n, rows) => {
     const D = this.D;
@@ -565,7 +851,10 @@ class AdjointSystem implements VectorField {
         const b = rows[q];
         stepper.interpolate(b, GAUSS_NODES[g], this.lambda, b * D);
         const scale = h[b] * GAUSS_WEIGHTS[g];
-        for (let i = b * D; i < (b + 1) * D; i++) this.lambda[i] *= scale;
+        for (let i = b * D; i < (b + 1) * D; i++) {
+          this.lambda[i] *= scale;
+          this.intLambda[i] += this.lambda[i];
+        }
         this.sNode[b] = s[b] + GAUSS_NODES[g] * h[b];
       }
       this.states(this.sNode, this.lambda, n, rows);

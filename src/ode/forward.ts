@@ -1,7 +1,7 @@
 /**
  * Forward sensitivities: the derivatives of the saved states with respect to a few parameters,
- * initial states and bolus amounts, by integrating the sensitivity equations alongside the
- * state with the ordinary {@link solve}.
+ * initial states, bolus amounts and infusion rates, by integrating the sensitivity equations
+ * alongside the state with the ordinary {@link solve}.
  *
  * For a direction θ_k (a parameter, an initial state or a dose amount) the sensitivity
  * S_k(t) = ∂y(t)/∂θ_k satisfies the variational equation
@@ -11,7 +11,9 @@
  * where the second term is present only for a parameter direction, and S_k(t0) is the unit
  * vector of the state for an initial-state direction and zero otherwise. A bolus of amount a
  * into state i at time τ sets y(τ⁺) = y(τ⁻) + a·eᵢ, so the sensitivity with respect to that
- * amount jumps by eᵢ at τ and the others pass through unchanged (dose times are fixed).
+ * amount jumps by eᵢ at τ and the others pass through unchanged (dose times are fixed). An
+ * infusion of rate r into state i over [τ, τ + d) adds r·eᵢ to f there, so the sensitivity with
+ * respect to r gains eᵢ in its derivative over the same window.
  *
  * The augmented state of one trajectory is z = [y, S_1, …, S_K] (dim·(1 + K) values); its
  * right-hand side costs one evaluation of f and one `jvp` per direction, each batched over
@@ -42,7 +44,8 @@ type Arr = Float64Array;
 
 /**
  * Which sensitivities to compute: parameter indices (0 … nParams − 1, the same for every
- * trajectory), initial-state indices (0 … dim − 1) and bolus indices into `options.doses`.
+ * trajectory), initial-state indices (0 … dim − 1) and dose indices into `options.doses` (a
+ * bolus: its amount; an infusion: its rate).
  * Directions are numbered in this order: params, then y0, then doses.
  */
 export interface SensitivityDirections {
@@ -85,7 +88,7 @@ const DIRECTION_KEYS = ['params', 'y0', 'doses'];
 
 /**
  * Solves dy/dt = f(t, y, p) together with the sensitivities of the solution with respect to
- * the selected parameters, initial states and bolus amounts (see the module comment for the
+ * the selected parameters, initial states, bolus amounts and infusion rates (see the module comment for the
  * equations). Needs `field.jvp`.
  *
  * The error control covers the sensitivities too, so steps may be smaller than in a plain
@@ -102,8 +105,8 @@ const DIRECTION_KEYS = ['params', 'y0', 'doses'];
  *   `conditionGradient` (and `actionJacobian` for a state change)
  * @param directions which sensitivities to compute (at least one)
  * @returns the solution and the sensitivities of its saved values and event times
- * @throws TypeError when the field has no `jvp`, a direction is unknown or a dose direction
- *   is not a bolus, `recordForAdjoint` is set, or an event lacks a derivative hook
+ * @throws TypeError when the field has no `jvp`, a direction is unknown, `recordForAdjoint` is
+ *   set, or an event lacks a derivative hook
  * @throws Error at a grazing event (the condition touches zero with zero rate)
  * @example
  * ```ts
@@ -166,21 +169,21 @@ export function forwardSensitivities(
   if (K === 0) throw new RangeError(`${who}: select at least one direction ({ params, y0, doses })`);
   const DA = D * (1 + K);
 
-  // Initial augmented state, and the extra boluses: a unit jump in the dosed component of the
-  // dose's own sensitivity block.
+  // Initial augmented state, and the extra doses: a unit bolus (or an infusion of unit rate) in
+  // the dosed component of the dose's own sensitivity block.
   const z0 = new Float64Array(N * DA);
   const augmentedDoses: Dose[] = doses.slice();
   for (let b = 0; b < N; b++) for (let i = 0; i < D; i++) z0[b * DA + i] = y0[b * D + i];
   dirs.forEach((d, k) => {
     if (d.kind === 'y0') for (let b = 0; b < N; b++) z0[b * DA + D * (1 + k) + d.index] = 1;
     if (d.kind === 'dose') {
+      // A bolus: S_k jumps by e_state at its time. An infusion of rate r: S_k′ gains e_state
+      // over the same window (∂(f + r·e_state)/∂r), an infusion of rate 1 into the block.
       const dose = doses[d.index];
-      if (dose.kind !== 'bolus') {
-        throw new TypeError(
-          `${who}: dose ${d.index} is an infusion; sensitivities are available for bolus amounts only`,
-        );
-      }
-      augmentedDoses.push({ ...dose, state: D * (1 + k) + dose.state, amount: 1 });
+      const state = D * (1 + k) + dose.state;
+      augmentedDoses.push(
+        dose.kind === 'bolus' ? { ...dose, state, amount: 1 } : { ...dose, state, rate: 1 },
+      );
     }
   });
 

@@ -2,7 +2,7 @@
  * The continuous adjoint (backsolve and interpolated) against the discrete adjoint and central
  * finite differences: the pendulum and Lotka–Volterra (conservative enough for backsolve), a
  * two-compartment PK model with repeated oral doses and an infusion (gradients of the dose
- * amounts included), and a model driven by piecewise-constant and piecewise-linear inputs
+ * amounts and the infusion rate included), and a model driven by piecewise-constant and piecewise-linear inputs
  * from data (jumps). Stiff methods: stiffContinuousAdjoint.test.ts.
  */
 import { describe, expect, it } from 'vitest';
@@ -69,18 +69,19 @@ function check(
       return loss(y, params, doses);
     }, steps.y0),
   );
-  const fdDoses = doses.map((dose, k) =>
-    dose.kind !== 'bolus'
-      ? 0
-      : fd(
-          (s) =>
-            loss(
-              y0,
-              params,
-              doses.map((x, j) => (j === k && x.kind === 'bolus' ? { ...x, amount: x.amount + s } : x)),
-            ),
-          steps.dose,
+  // Bolus amounts and infusion rates.
+  const fdDoses = doses.map((_, k) =>
+    fd(
+      (s) =>
+        loss(
+          y0,
+          params,
+          doses.map((x, j) =>
+            j !== k ? x : x.kind === 'bolus' ? { ...x, amount: x.amount + s } : { ...x, rate: x.rate + s },
+          ),
         ),
+      steps.dose,
+    ),
   );
   for (const variant of variants) {
     const g: AdjointGradients = continuousAdjoint(field, sol, { ...opts, params, doses, y0 }, bar, variant);
@@ -93,9 +94,7 @@ function check(
     };
     compare('param', g.params, fdParams, discrete.params);
     compare('y0', g.y0, fdY0, discrete.y0);
-    // Bolus amounts only: the continuous adjoint does not give infusion-rate gradients (0 there).
-    const boluses = (a: Float64Array) => a.map((v, k) => (doses[k].kind === 'bolus' ? v : 0));
-    compare('dose', boluses(g.doses), fdDoses, boluses(discrete.doses));
+    compare('dose', g.doses, fdDoses, discrete.doses);
   }
 }
 

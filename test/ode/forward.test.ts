@@ -18,7 +18,7 @@ import { tsit5 } from '../../src/ode/methods/tsit5.js';
 import { vern7 } from '../../src/ode/methods/vern7.js';
 import { modelField } from '../../src/ode/modelField.js';
 import { rodas5p } from '../../src/ode/rosenbrock.js';
-import { type Dose, type SolveOptions, saveAt, solve } from '../../src/ode/solve.js';
+import { type SolveOptions, saveAt, solve } from '../../src/ode/solve.js';
 import { repeatedDosePk } from '../support/pkScenario.js';
 import { rober } from '../support/problems.js';
 
@@ -276,10 +276,6 @@ describe('forward sensitivities', () => {
     );
     const bad: SensitivityDirections & { param: number[] } = { param: [0] };
     expect(() => forwardSensitivities(prob.field, y0, base, bad)).toThrow(/unknown option "param"/);
-    const infusion: Dose = { kind: 'infusion', trajectory: 0, time: 0, state: 0, rate: 1, duration: 1 };
-    expect(() =>
-      forwardSensitivities(prob.field, y0, { ...base, doses: [infusion] }, { doses: [0] }),
-    ).toThrow(/infusion; sensitivities are available for bolus amounts only/);
     const { jvp: _, ...noJvp } = prob.field;
     expect(() => forwardSensitivities(noJvp, y0, base, { y0: [0] })).toThrow(/has no jvp/);
     expect(() =>

@@ -2,7 +2,7 @@
  * The continuous adjoint with stiff methods (rodas5p, rodas4, kvaerno5; 'interpolated'), against
  * the discrete adjoint of kvaerno5, forward sensitivities (rodas5p) and central finite
  * differences: Robertson's kinetics to t = 1e3 (a batch of three) and to t = 1e11, and the
- * two-compartment PK model with repeated oral doses (dose amounts included). All are gradients
+ * two-compartment PK model with repeated oral doses (dose amounts and an infusion rate included). All are gradients
  * of the exact solution to about the tolerance, so they are compared with each other as
  * x·∂L/∂x, relative to the largest such product.
  */
@@ -30,10 +30,9 @@ interface Problem {
   readonly stateSize: readonly number[];
 }
 
-/** A gradient as [every parameter, every initial state, every bolus amount] (infusions skipped). */
-function flatten(p: Problem, g: AdjointGradients): number[] {
-  const doses = p.options.doses ?? [];
-  return [...g.params, ...g.y0, ...Array.from(g.doses).filter((_, i) => doses[i].kind === 'bolus')];
+/** A gradient as [every parameter, every initial state, every bolus amount and infusion rate]. */
+function flatten(_p: Problem, g: AdjointGradients): number[] {
+  return [...g.params, ...g.y0, ...g.doses];
 }
 
 /** The quantities x of {@link flatten}'s entries, and L with entry k moved by s. */
@@ -41,8 +40,7 @@ function quantities(p: Problem): { x: number[]; size: number[]; loss: (k: number
   const params = p.options.params ?? new Float64Array(0);
   const doses = p.options.doses ?? [];
   const D = p.field.dim;
-  const boluses = doses.flatMap((d, i) => (d.kind === 'bolus' ? [{ d, i }] : []));
-  const x = [...params, ...p.y0, ...boluses.map(({ d }) => (d.kind === 'bolus' ? d.amount : 0))];
+  const x = [...params, ...p.y0, ...doses.map((d) => (d.kind === 'bolus' ? d.amount : d.rate))];
   const size = x.map((_, k) =>
     k >= params.length && k < params.length + p.y0.length ? p.stateSize[(k - params.length) % D] : 1,
   );
@@ -62,8 +60,10 @@ function quantities(p: Problem): { x: number[]; size: number[]; loss: (k: number
       y[k - params.length] += s;
       return L(y, p.options);
     }
-    const i = boluses[k - params.length - p.y0.length].i;
-    const moved = doses.map((d, j) => (j === i && d.kind === 'bolus' ? { ...d, amount: d.amount + s } : d));
+    const i = k - params.length - p.y0.length;
+    const moved = doses.map((d, j) =>
+      j !== i ? d : d.kind === 'bolus' ? { ...d, amount: d.amount + s } : { ...d, rate: d.rate + s },
+    );
     return L(p.y0, { ...p.options, doses: moved });
   };
   return { x, size, loss };
@@ -75,7 +75,7 @@ function viaForward(p: Problem): number[] {
   const P = p.field.nParams;
   const N = p.y0.length / D;
   const doses = p.options.doses ?? [];
-  const boluses = doses.flatMap((d, i) => (d.kind === 'bolus' ? [i] : []));
+  const all = doses.map((_, i) => i);
   const r = forwardSensitivities(
     p.field,
     p.y0,
@@ -83,7 +83,7 @@ function viaForward(p: Problem): number[] {
     {
       params: Array.from({ length: P }, (_, k) => k),
       y0: Array.from({ length: D }, (_, k) => k),
-      doses: boluses,
+      doses: all,
     },
   );
   const K = r.directions.length;
@@ -96,7 +96,7 @@ function viaForward(p: Problem): number[] {
   const out: number[] = [];
   for (let b = 0; b < N; b++) for (let k = 0; k < P; k++) out.push(dL(b, k));
   for (let b = 0; b < N; b++) for (let k = 0; k < D; k++) out.push(dL(b, P + k));
-  boluses.forEach((i, k) => {
+  all.forEach((i, k) => {
     out.push(dL(doses[i].trajectory, P + D + k));
   });
   return out;
@@ -223,7 +223,7 @@ describe('continuous adjoint with stiff methods', () => {
     check(results);
   });
 
-  it('the two-compartment PK model with repeated oral doses, dose amounts included', () => {
+  it('the two-compartment PK model with repeated oral doses, dose amounts and the infusion rate included', () => {
     const { field, params, y0, doses } = repeatedDosePk();
     const times = Float64Array.from({ length: 12 }, (_, i) => 2 * (i + 1));
     const problem: Problem = {
