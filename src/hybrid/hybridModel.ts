@@ -18,7 +18,9 @@ import { NDArray } from '../tensor/ndarray.js';
 import { type RngKey, rngKey } from '../tensor/random.js';
 import { type DataLoss, dataLossTerms, type LossTerms } from './loss.js';
 import { type NetWeights, TensorNetRuntime } from './netRuntime.js';
+import { nullNetsModel } from './nullNets.js';
 import { checkSubjects, doseTarget, type Subject } from './subject.js';
+import { addTrees, type TrajectoryBatch, type TrajectoryRegularizer } from './trajectoryBatch.js';
 
 /**
  * The trainable parameters of a hybrid model, as a tree for gradient transformations and
@@ -66,6 +68,14 @@ export interface EvaluateOptions {
   readonly shooting?: { readonly segments: number; readonly weight: number };
   /** Also compute the gradient (default true). */
   readonly gradient?: boolean;
+  /**
+   * Penalties on the solution trajectories (see `trajectoryRegularizers.ts`): evaluated on the
+   * saved states of this solve, their gradients enter the discrete adjoint as extra
+   * cotangents, so the gradient stays exact. Not with multiple shooting.
+   */
+  readonly penalties?: readonly TrajectoryRegularizer[];
+  /** Weight λ of the data-fit loss in `value` (default 1): value = λ·dataLoss + penalties. */
+  readonly dataWeight?: number;
 }
 
 /** The result of {@link HybridModel.evaluate}. */
@@ -74,6 +84,8 @@ export interface Evaluation {
   readonly value: number;
   /** The mean data-fit loss alone. */
   readonly dataLoss: number;
+  /** The value of each trajectory penalty of `penalties`, by name (empty without). */
+  readonly penalties?: Readonly<Record<string, number>>;
   /** Number of observed values that entered the loss. */
   readonly count: number;
   /** ∂value/∂params, shaped like the parameters (null without `gradient`). */
@@ -172,6 +184,27 @@ export class HybridModel {
     this.noiseKinds = model.observables.map((o) => o.noise.kind);
   }
 
+  /**
+   * The same hybrid model with the networks named in `nets` (default: all) replaced by their
+   * null version (every output 0; {@link nullNetsModel}) and the same solver settings. Its
+   * parameter tree is the full model's.
+   *
+   * @example
+   * ```ts
+   * const physics = hm.withNetsOff();
+   * physics.evaluate(params, subjects).value; // the fit of the mechanistic part alone
+   * ```
+   */
+  withNetsOff(nets?: readonly string[]): HybridModel {
+    return new HybridModel(nullNetsModel(this.model, nets), {
+      method: this.method,
+      controller: this.controller,
+      sensitivity: this.sensitivity,
+      maxSteps: this.maxSteps,
+      ...(this.checkpoints === null ? {} : { checkpoints: this.checkpoints }),
+    });
+  }
+
   /** Names of the estimated parameters, in the order of `params.mech`. */
   get estimatedNames(): string[] {
     return this.estimated.map((i) => this.model.params[i].name);
@@ -259,6 +292,16 @@ export class HybridModel {
     const loss = options.loss ?? 'mse';
     const wantGrad = options.gradient ?? true;
     const segments = options.shooting?.segments ?? 1;
+    const trajectoryPenalties = options.penalties ?? [];
+    const dataWeight = options.dataWeight ?? 1;
+    if (!(Number.isFinite(dataWeight) && dataWeight >= 0))
+      throw new RangeError(`evaluate: dataWeight must be a finite number ≥ 0, got ${dataWeight}`);
+    if (trajectoryPenalties.length > 0 && segments > 1) {
+      throw new TypeError(
+        `evaluate: trajectory regularizers (${trajectoryPenalties.map((r) => r.name).join(', ')}) need whole trajectories; ` +
+          'drop multiple shooting (shooting.segments = 1) or these regularizers',
+      );
+    }
     if (loss === 'nll') this.checkLogNormalData(subjects);
     const pieces = this.pieces(subjects, options.horizon, segments);
     const mode = !wantGrad ? 'plain' : this.sensitivity === 'adjoint' ? 'record' : 'forward';
@@ -293,7 +336,7 @@ export class HybridModel {
     let penalty = 0;
     for (let b = 0; b < N; b++) {
       const piece = pieces[b];
-      const grad = wantGrad ? { savedBar: savedBar[b], pBar, scale: 1 / count } : null;
+      const grad = wantGrad ? { savedBar: savedBar[b], pBar, scale: dataWeight / count } : null;
       this.observeAll(piece, solution.ys[b], p, b, piece.nObserved, null, { loss, terms, grad });
       if (segments > 1 && !piece.lastSegment) {
         // Continuity: weight · ‖y(end of segment k) − s_{k+1}‖², s = the next node.
@@ -311,10 +354,36 @@ export class HybridModel {
       }
     }
     const dataLoss = terms.sum / count;
-    const value = dataLoss + penalty;
+    // Trajectory penalties: values from the saved states, cotangents into savedBar/pBar (and
+    // the networks' accumulated gradients) before the adjoint runs.
+    const penalties: Record<string, number> = {};
+    const extraGradients: HybridParams[] = [];
+    let trajectoryPenalty = 0;
+    if (trajectoryPenalties.length > 0) {
+      const batch: TrajectoryBatch = {
+        model: this,
+        params,
+        subjects: pieces.map((piece) => piece.subject),
+        loss,
+        ...(options.horizon === undefined ? {} : { horizon: options.horizon }),
+        times: pieces.map((piece) => piece.saves),
+        states: solution.ys,
+        p,
+        covariates: this.covariatesOf(pieces),
+        inputs: this.model.inputs.length === 0 ? null : inputSeries(this.inputSeriesOf(pieces)).inputs,
+        gradient: wantGrad ? { statesBar: savedBar, pBar, extra: extraGradients } : null,
+      };
+      for (const r of trajectoryPenalties) {
+        const v = r.penalty(batch);
+        penalties[r.name] = (penalties[r.name] ?? 0) + v;
+        trajectoryPenalty += v;
+        if (!Number.isFinite(v)) return fail(`the trajectory regularizer ${r.name} is ${v}`);
+      }
+    }
+    const value = dataWeight * dataLoss + penalty + trajectoryPenalty;
     if (!Number.isFinite(value))
       return fail('the loss is not finite (a prediction ≤ 0 for a log-normal observable, or σ ≤ 0)');
-    if (!wantGrad) return { value, dataLoss, count, gradient: null, failure: null };
+    if (!wantGrad) return { value, dataLoss, penalties, count, gradient: null, failure: null };
 
     // Gradients with respect to the saved states → parameters and initial states.
     const y0Bar = new Float64Array(N * D);
@@ -356,7 +425,7 @@ export class HybridModel {
       for (let b = 0; b < N; b++) s += pBar[b * P + i];
       mechBar[k] = s * scaleDerivative(this.model.params[i].scale, z[k]);
     });
-    const gradient: HybridParams = {
+    let gradient: HybridParams = {
       mech: new Tensor(new NDArray(mechBar, [mechBar.length])),
       nets: this.nets.gradients(),
       shooting: Object.fromEntries(
@@ -366,7 +435,8 @@ export class HybridModel {
         ]),
       ),
     };
-    return { value, dataLoss, count, gradient, failure: null };
+    for (const g of extraGradients) gradient = addTrees(gradient, g);
+    return { value, dataLoss, penalties, count, gradient, failure: null };
   }
 
   /** Natural-scale values of all model parameters. */

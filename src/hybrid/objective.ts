@@ -13,18 +13,23 @@ import type { HybridModel, HybridParams } from './hybridModel.js';
 import type { DataLoss } from './loss.js';
 import type { Regularizer } from './regularizers.js';
 import type { Subject } from './subject.js';
+import type { TrajectoryRegularizer } from './trajectoryBatch.js';
+import { isTrajectoryRegularizer } from './trajectoryRegularizers.js';
 
 /** Options of {@link objective}. */
 export interface ObjectiveOptions {
   readonly loss: DataLoss;
-  readonly regularizers?: readonly Regularizer[];
+  /** Parameter penalties and trajectory regularizers (trajectoryRegularizers.ts). */
+  readonly regularizers?: readonly (Regularizer | TrajectoryRegularizer)[];
   readonly horizon?: number;
+  /** Weight λ of the data-fit loss (default 1): L = λ·data fit + Σ penalties. */
+  readonly dataWeight?: number;
   readonly shooting?: { readonly segments: number; readonly weight: number };
 }
 
 /** Value and gradient of the objective, or why they are not finite. */
 export interface ObjectiveValue {
-  /** Data fit (+ continuity penalty) + Σ penalties. */
+  /** λ·data fit (+ continuity penalty) + Σ penalties. */
   readonly value: number;
   /** The data-fit loss alone. */
   readonly dataLoss: number;
@@ -35,7 +40,7 @@ export interface ObjectiveValue {
 }
 
 /**
- * L(params) = evaluate(params, batch).value + Σᵣ R(params) and ∇L.
+ * L(params) = λ·data fit + trajectory penalties (both from evaluate) + Σᵣ R(params), and ∇L.
  *
  * @example
  * ```ts
@@ -48,8 +53,13 @@ export function objective(
   batch: readonly Subject[],
   options: ObjectiveOptions,
 ): ObjectiveValue {
+  const all = options.regularizers ?? [];
+  const trajectory = all.filter(isTrajectoryRegularizer);
+  const regs = all.filter((r): r is Regularizer => !isTrajectoryRegularizer(r));
   const ev = model.evaluate(params, batch, {
     loss: options.loss,
+    ...(trajectory.length === 0 ? {} : { penalties: trajectory }),
+    ...(options.dataWeight === undefined ? {} : { dataWeight: options.dataWeight }),
     ...(options.horizon === undefined ? {} : { horizon: options.horizon }),
     ...(options.shooting === undefined ? {} : { shooting: options.shooting }),
   });
@@ -58,7 +68,6 @@ export function objective(
   }
   let value = ev.value;
   let gradient = ev.gradient;
-  const regs = options.regularizers ?? [];
   if (regs.length > 0) {
     const [r, g] = valueAndGrad((p: HybridParams) => {
       let total: Tensor = scalar(0);

@@ -12,12 +12,13 @@ import type { DataLoss } from './loss.js';
 import { objective } from './objective.js';
 import type { Regularizer } from './regularizers.js';
 import type { Subject } from './subject.js';
+import type { TrajectoryRegularizer } from './trajectoryBatch.js';
 
 /** Options of {@link polish}. */
 export interface PolishOptions {
   /** Data-fit loss (default 'mse'). */
   readonly loss?: DataLoss;
-  readonly regularizers?: readonly Regularizer[];
+  readonly regularizers?: readonly (Regularizer | TrajectoryRegularizer)[];
   /** L-BFGS iterations (default 200). */
   readonly iterations?: number;
   /** Stop when ‖∇L‖∞ falls below this (default 1e-8). */

@@ -8,6 +8,7 @@ import type { DataLoss } from './loss.js';
 import { objective } from './objective.js';
 import type { Regularizer } from './regularizers.js';
 import type { Subject } from './subject.js';
+import type { TrajectoryRegularizer } from './trajectoryBatch.js';
 
 /**
  * The optimizer the trainer runs: a pure gradient transformation from `src/optim` (e.g.
@@ -55,6 +56,8 @@ export interface EpochRecord {
   readonly dataLoss: number;
   readonly valLoss: number | null;
   readonly lrScale: number;
+  /** The data-fit weight λ at the end of the epoch (with `adaptiveDataWeight`). */
+  readonly dataWeight?: number;
 }
 
 /** Everything needed to continue a run: pass it back as `resume`. */
@@ -66,6 +69,8 @@ export interface TrainState<S> {
   readonly best: { readonly epoch: number; readonly value: number; readonly params: HybridParams };
   readonly sinceBest: number;
   readonly history: readonly EpochRecord[];
+  /** The data-fit weight λ (with `adaptiveDataWeight`). */
+  readonly dataWeight?: number;
 }
 
 /** Options of {@link train}. */
@@ -78,8 +83,15 @@ export interface TrainOptions<S> {
   readonly batchSize?: number;
   /** Data-fit loss (default `'mse'`). */
   readonly loss?: DataLoss;
-  /** Penalties added to the loss of every step. */
-  readonly regularizers?: readonly Regularizer[];
+  /** Penalties added to the loss of every step: parameter penalties and trajectory regularizers. */
+  readonly regularizers?: readonly (Regularizer | TrajectoryRegularizer)[];
+  /**
+   * APHYNITY's adaptive weight of the data fit (Yin et al., ICLR 2021, Algorithm 1): the loss
+   * of a step is λ·data fit + penalties; each mini-batch gets `steps` optimizer steps
+   * (N_iter), then λ ← λ + rate·(data fit of the batch's last step) (τ2). λ starts at
+   * `initial` (λ0, default 1). Without this option λ = 1 and each batch gets one step.
+   */
+  readonly adaptiveDataWeight?: { readonly initial?: number; readonly rate: number; readonly steps: number };
   /**
    * Held-out subjects: a fraction drawn with the seed, or ids. Their data-fit loss is
    * computed after each epoch and drives early stopping and the best checkpoint.
@@ -128,6 +140,7 @@ const KEYS = [
   'batchSize',
   'loss',
   'regularizers',
+  'adaptiveDataWeight',
   'validation',
   'earlyStopping',
   'seed',
@@ -201,6 +214,17 @@ export function train<S>(
   const patience = options.earlyStopping?.patience ?? Number.POSITIVE_INFINITY;
   const minDelta = options.earlyStopping?.minDelta ?? 0;
   const regs = options.regularizers ?? [];
+  const adaptive = options.adaptiveDataWeight;
+  const innerSteps = adaptive?.steps ?? 1;
+  if (adaptive !== undefined) {
+    const { initial = 1, rate, steps } = adaptive;
+    if (!(Number.isFinite(initial) && initial >= 0) || !(Number.isFinite(rate) && rate >= 0))
+      throw new RangeError(
+        `train: adaptiveDataWeight needs finite initial ≥ 0 and rate ≥ 0, got initial ${initial}, rate ${rate}`,
+      );
+    if (!Number.isInteger(steps) || steps < 1)
+      throw new RangeError(`train: adaptiveDataWeight.steps must be a positive integer, got ${steps}`);
+  }
 
   let params = initial;
   if (
@@ -218,6 +242,7 @@ export function train<S>(
     best: { epoch: 0, value: Number.POSITIVE_INFINITY, params },
     sinceBest: 0,
     history: [],
+    ...(adaptive === undefined ? {} : { dataWeight: adaptive.initial ?? 1 }),
   };
   const events: TrainEvent[] = [];
   const emit = (e: TrainEvent) => {
@@ -242,62 +267,70 @@ export function train<S>(
     let dataSum = 0;
     let nSteps = 0;
     let { params: p, optState, lrScale } = state;
+    let dataWeight = state.dataWeight ?? 1;
     for (let start = 0; start < order.length; start += batchSize) {
       const batch = Array.from(
         order.subarray(start, Math.min(start + batchSize, order.length)),
         (i) => trainSet[i],
       );
-      let retries = 0;
-      for (;;) {
-        step++;
-        const attempt = objective(model, p, batch, {
-          loss: options.loss ?? 'mse',
-          regularizers: regs,
-          ...(horizon === undefined ? {} : { horizon }),
-          ...(options.shooting === undefined ? {} : { shooting: options.shooting }),
-        });
-        let failure = attempt.failure;
-        if (attempt.gradient !== null) {
-          const { updates, state: next } = optimizer.update(attempt.gradient, optState, p, { lrScale });
-          const moved = addScaled(p, updates, 1);
-          if (moved !== null) {
-            lastGood = { params: p, optState };
-            p = model.project(moved);
-            optState = next;
-            lossSum += attempt.value;
-            dataSum += attempt.dataLoss;
-            nSteps++;
-            break;
+      let batchDataLoss = Number.NaN;
+      for (let inner = 0; inner < innerSteps; inner++) {
+        let retries = 0;
+        for (;;) {
+          step++;
+          const attempt = objective(model, p, batch, {
+            loss: options.loss ?? 'mse',
+            regularizers: regs,
+            ...(adaptive === undefined ? {} : { dataWeight }),
+            ...(horizon === undefined ? {} : { horizon }),
+            ...(options.shooting === undefined ? {} : { shooting: options.shooting }),
+          });
+          let failure = attempt.failure;
+          if (attempt.gradient !== null) {
+            const { updates, state: next } = optimizer.update(attempt.gradient, optState, p, { lrScale });
+            const moved = addScaled(p, updates, 1);
+            if (moved !== null) {
+              lastGood = { params: p, optState };
+              p = model.project(moved);
+              optState = next;
+              lossSum += attempt.value;
+              dataSum += attempt.dataLoss;
+              batchDataLoss = attempt.dataLoss;
+              nSteps++;
+              break;
+            }
+            failure = 'the optimizer produced non-finite parameters';
           }
-          failure = 'the optimizer produced non-finite parameters';
-        }
-        const reason = failure ?? 'unknown';
-        if (lastGood === null) {
-          emit({
-            kind: 'diverged',
-            epoch,
-            reason: `the starting parameters give a non-finite loss or gradient: ${reason}`,
-          });
-          stopReason = 'diverged';
-          break epochLoop;
-        }
-        // Roll back to the point before the last update and retry with a lower learning rate.
-        p = lastGood.params;
-        optState = lastGood.optState;
-        lrScale *= lrFactor;
-        retries++;
-        emit({ kind: 'nonFinite', epoch, step, reason, lrScale });
-        if (retries > maxRetries) {
-          emit({
-            kind: 'diverged',
-            epoch,
-            reason: `${retries} non-finite steps in a row: ${reason}`,
-          });
-          stopReason = 'diverged';
-          state = { ...state, params: p, optState, lrScale };
-          break epochLoop;
+          const reason = failure ?? 'unknown';
+          if (lastGood === null) {
+            emit({
+              kind: 'diverged',
+              epoch,
+              reason: `the starting parameters give a non-finite loss or gradient: ${reason}`,
+            });
+            stopReason = 'diverged';
+            break epochLoop;
+          }
+          // Roll back to the point before the last update and retry with a lower learning rate.
+          p = lastGood.params;
+          optState = lastGood.optState;
+          lrScale *= lrFactor;
+          retries++;
+          emit({ kind: 'nonFinite', epoch, step, reason, lrScale });
+          if (retries > maxRetries) {
+            emit({
+              kind: 'diverged',
+              epoch,
+              reason: `${retries} non-finite steps in a row: ${reason}`,
+            });
+            stopReason = 'diverged';
+            state = { ...state, params: p, optState, lrScale };
+            break epochLoop;
+          }
         }
       }
+      // APHYNITY: after N_iter steps on the batch, λ ← λ + τ2·L_traj.
+      if (adaptive !== undefined) dataWeight += adaptive.rate * batchDataLoss;
     }
     const dataLoss = dataSum / nSteps;
     const loss = lossSum / nSteps;
@@ -308,7 +341,14 @@ export function train<S>(
     const monitored = valLoss ?? loss;
     const improved = Number.isFinite(monitored) && monitored < state.best.value - minDelta;
     const best = improved ? { epoch, value: monitored, params: p } : state.best;
-    const record: EpochRecord = { epoch, loss, dataLoss, valLoss, lrScale };
+    const record: EpochRecord = {
+      epoch,
+      loss,
+      dataLoss,
+      valLoss,
+      lrScale,
+      ...(adaptive === undefined ? {} : { dataWeight }),
+    };
     state = {
       epoch,
       params: p,
@@ -317,6 +357,7 @@ export function train<S>(
       best,
       sinceBest: improved ? 0 : state.sinceBest + 1,
       history: [...state.history, record],
+      ...(adaptive === undefined ? {} : { dataWeight }),
     };
     const elapsedMs = now() - started;
     const done = epoch - firstEpoch + 1;
