@@ -56,8 +56,8 @@ const subjects: Subject[] = [
   },
 ];
 
-/** The params of `hm` with the output layer of each named network set to zero. */
-function silence(hm: HybridModel, params: HybridParams, names: readonly string[]): HybridParams {
+/** The params with the output layer of each named network set to zero. */
+function silence(params: HybridParams, names: readonly string[]): HybridParams {
   const nets = Object.fromEntries(
     Object.entries(params.nets).map(([n, layers]) => [
       n,
@@ -80,7 +80,7 @@ describe('model variants for baselines', () => {
     expect(printModel(mech)).toContain('d/dt central = ka * gut - CL / V * central');
     const full = new HybridModel(hybrid, tight);
     const p = full.init(rngKey(2));
-    const a = full.predict(silence(full, p, ['F', 'G']), subjects);
+    const a = full.predict(silence(p, ['F', 'G']), subjects);
     const mm = new HybridModel(mech, tight);
     const b = mm.predict({ mech: p.mech, nets: {}, shooting: {} }, subjects);
     a.forEach((pa, i) => {
@@ -97,7 +97,7 @@ describe('model variants for baselines', () => {
       const p = full.init(rngKey(5));
       const part = new HybridModel(partial, tight);
       const kept = Object.fromEntries(Object.entries(p.nets).filter(([n]) => !off.includes(n)));
-      const a = full.predict(silence(full, p, off), subjects);
+      const a = full.predict(silence(p, off), subjects);
       const b = part.predict({ mech: p.mech, nets: kept, shooting: {} }, subjects);
       a.forEach((pa, i) => {
         for (let j = 0; j < pa.observables.length; j++)
@@ -164,7 +164,7 @@ describe('model variants for baselines', () => {
     const hm = new HybridModel(res, tight);
     const full = new HybridModel(hybrid, tight);
     const p = hm.init(rngKey(6));
-    const a = hm.predict(silence(hm, p, ['R']), subjects);
+    const a = hm.predict(silence(p, ['R']), subjects);
     const b = full.predict({ ...p, nets: { F: p.nets.F, G: p.nets.G } }, subjects);
     a.forEach((pa, i) => {
       for (let j = 0; j < pa.observables.length; j++)
