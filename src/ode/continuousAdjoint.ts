@@ -51,6 +51,8 @@ const OPTION_KEYS = [...SOLVE_KEYS, 'y0'];
  */
 const GAUSS_NODES = [0.5 - 0.3872983346207417, 0.5, 0.5 + 0.3872983346207417];
 const GAUSS_WEIGHTS = [5 / 18, 8 / 18, 5 / 18];
+/** The most pieces a backward step is cut into for the quadrature of μ (see `accumulateMu`). */
+const MAX_PIECES = 64;
 
 /**
  * Gradients of a loss L(saved values, event times) with respect to the initial states, the
@@ -702,6 +704,9 @@ class AdjointSystem implements VectorField {
   private readonly pBar: Arr;
   private readonly fy: Arr;
   private readonly J: Arr;
+  /** The quadrature of μ: pieces per row's step, and the rows of one piece. */
+  private readonly pieces: Int32Array;
+  private readonly rowsBuf: Int32Array;
 
   constructor(
     private readonly field: VectorField,
@@ -733,6 +738,8 @@ class AdjointSystem implements VectorField {
     this.pBar = new Float64Array(N * P);
     this.fy = new Float64Array(N * D);
     this.J = new Float64Array(withMu || backsolve ? 0 : N * D * D);
+    this.pieces = new Int32Array(N);
+    this.rowsBuf = new Int32Array(N);
   }
 
   /**
@@ -846,20 +853,44 @@ class AdjointSystem implements VectorField {
    */
   readonly accumulateMu: StepListener = (stepper, s, h, n, rows) => {
     const D = this.D;
-    for (let g = 0; g < GAUSS_NODES.length; g++) {
-      for (let q = 0; q < n; q++) {
-        const b = rows[q];
-        stepper.interpolate(b, GAUSS_NODES[g], this.lambda, b * D);
-        const scale = h[b] * GAUSS_WEIGHTS[g];
-        for (let i = b * D; i < (b + 1) * D; i++) {
-          this.lambda[i] *= scale;
-          this.intLambda[i] += this.lambda[i];
-        }
-        this.sNode[b] = s[b] + GAUSS_NODES[g] * h[b];
+    // Each row's step is cut into as many equal pieces as forward steps it spans (at most
+    // MAX_PIECES): a backward step of λ, which is smooth, can span many forward steps of y, and
+    // one 3-point rule over it would then miss the variation of y (measured on a one-compartment
+    // PK model with a final-state loss at t = 25, rtol 1e-10: 1.5e-6 relative error in ∂L/∂ka
+    // with one rule per step, 4e-10 with 4 pieces).
+    let most = 1;
+    for (let q = 0; q < n; q++) {
+      const b = rows[q];
+      let pieces = 1;
+      const steps = this.forward?.steps;
+      if (steps !== undefined && h[b] > 0) {
+        const from = this.time(b, s[b] + h[b]);
+        const to = this.time(b, s[b]);
+        pieces = Math.min(MAX_PIECES, steps.stepsIn(b, from, to, this.stepFrom[b], this.stepTo[b]));
       }
-      this.states(this.sNode, this.lambda, n, rows);
-      // vjp adds (∂f/∂p)ᵀ(h·w·λ) into mu directly.
-      this.field.vjp(this.t, this.y, this.params, this.lambda, this.yBar, this.mu, n, rows);
+      this.pieces[b] = pieces;
+      most = Math.max(most, pieces);
+    }
+    for (let m = 0; m < most; m++) {
+      let count = 0;
+      for (let q = 0; q < n; q++) if (m < this.pieces[rows[q]]) this.rowsBuf[count++] = rows[q];
+      const sub = this.rowsBuf.subarray(0, count);
+      for (let g = 0; g < GAUSS_NODES.length; g++) {
+        for (let q = 0; q < count; q++) {
+          const b = sub[q];
+          const theta = (m + GAUSS_NODES[g]) / this.pieces[b];
+          stepper.interpolate(b, theta, this.lambda, b * D);
+          const scale = (h[b] * GAUSS_WEIGHTS[g]) / this.pieces[b];
+          for (let i = b * D; i < (b + 1) * D; i++) {
+            this.lambda[i] *= scale;
+            this.intLambda[i] += this.lambda[i];
+          }
+          this.sNode[b] = s[b] + theta * h[b];
+        }
+        this.states(this.sNode, this.lambda, count, sub);
+        // vjp adds (∂f/∂p)ᵀ(h·w·λ) into mu directly.
+        this.field.vjp(this.t, this.y, this.params, this.lambda, this.yBar, this.mu, count, sub);
+      }
     }
   };
 }

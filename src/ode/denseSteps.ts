@@ -121,6 +121,30 @@ export class DenseSteps {
   }
 
   /**
+   * How many of trajectory b's steps first … end − 1 overlap the open interval (from, to)
+   * (at least 1 when from < to lies inside them).
+   */
+  stepsIn(b: number, from: number, to: number, first: number, end: number): number {
+    const ts = this.t[b];
+    /** The last step in [first, end − 1] that starts at or before t (first when none does). */
+    const containing = (t: number) => {
+      let lo = first;
+      let hi = end - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (ts[mid] <= t) lo = mid;
+        else hi = mid - 1;
+      }
+      return lo;
+    };
+    const a = containing(from);
+    // A step that starts exactly at `to` does not overlap (from, to).
+    let z = containing(to);
+    if (z > a && ts[z] >= to) z--;
+    return z - a + 1;
+  }
+
+  /**
    * y(t) of trajectory b from the steps first … end − 1 (end > first), written to
    * out[offset … offset + dim): the interpolant of the step that contains t, or, for t before
    * or after them, the first or last step's interpolant continued (a polynomial extrapolation).
