@@ -169,6 +169,8 @@ const tight = { rtol: 1e-10, atol: 1e-14 };
  * other two gradients of the exact solution.
  */
 function check(results: ReturnType<typeof compare>): void {
+  // REPORT=1 npx vitest run … prints the measured values quoted in the comments and docs/ode.md.
+  if (process.env.REPORT) console.log(results.map((r) => [r.method, r.discrete, r.forward, r.fd].join(' ')));
   for (const r of results) {
     expect(r.discrete, `${r.method} vs discrete adjoint`).toBeLessThan(1e-6);
     expect(r.forward, `${r.method} vs forward sensitivities`).toBeLessThan(1e-6);
