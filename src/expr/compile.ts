@@ -94,7 +94,7 @@ export interface CompiledModel {
   ): void;
   /** y0 = initial values from parameters and covariates. */
   initial(p: Arr, c: Arr, y0: Arr, batch: number, rows?: Int32Array | null): void;
-  /** pBar += (∂y0/∂p)ᵀ y0Bar. */
+  /** pBar += (∂y0/∂p)ᵀ y0Bar (and, through networks in initial values, their weight gradients). */
   initialVjp(p: Arr, c: Arr, y0Bar: Arr, pBar: Arr, batch: number, rows?: Int32Array | null): void;
   /** out[b, k] = observable k. */
   observe(t: Arr, y: Arr, p: Arr, u: Arr, c: Arr, out: Arr, batch: number, rows?: Int32Array | null): void;
@@ -366,6 +366,25 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
   };
   /** The time-dependent calls (static ones are run by `statics`, cached). */
   const netPhases = (): string[] => phases((k) => !isStatic[k]);
+  /** The calls that some of `roots` use, directly or through other calls' inputs. */
+  const neededCalls = (roots: readonly Expr[]): Set<number> => {
+    const need = new Set<number>();
+    const stack = [...roots];
+    while (stack.length > 0) {
+      for (const n of topologicalOrder([stack.pop()!])) {
+        if (n.op === Op.NetOut && !need.has(n.index)) {
+          need.add(n.index);
+          stack.push(...calls[n.index].inputs);
+        }
+      }
+    }
+    return need;
+  };
+  /** The time-dependent calls that `roots` need (a net used only by observables is not run in the RHS). */
+  const phasesFor = (roots: readonly Expr[]): string[] => {
+    const need = neededCalls(roots);
+    return phases((k) => !isStatic[k] && need.has(k));
+  };
 
   const build = (name: string, args: string, lines: string[]) => {
     const src = `return function ${name}(${args}) {\n${lines.map((l) => `  ${l}`).join('\n')}\n};`;
@@ -379,7 +398,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
   const rhsBody = new Body(read);
   const rhsStores = F.map((e, i) => `out[b * ${L.D} + ${i}] = ${rhsBody.ref(e)};`);
   const rhsFn = build('rhs', 't, y, p, u, c, out, B, rows, rt, ni, no', [
-    ...netPhases(),
+    ...phasesFor(F),
     ...loop(rhsBody, rhsStores),
   ]);
 
@@ -409,7 +428,8 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     const dY = jacobianExprs(f, roots, states);
     const dP = jacobianExprs(f, roots, params);
     const dN = jacobianExprs(f, roots, allNetOuts);
-    const lines: string[] = usesNets(roots) ? netPhases() : [];
+    const need = neededCalls(roots);
+    const lines: string[] = usesNets(roots) ? phasesFor(roots) : [];
     const body = new Body(read);
     const tail: string[] = [];
     for (let i = 0; i < R; i++) tail.push(`const ob${i} = ob[b * ${R} + ${i}];`);
@@ -435,6 +455,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     lines.push(...loop(body, tail));
     // Backwards through the calls: network VJP, then the input expressions' partials.
     for (const call of [...order].reverse()) {
+      if (!need.has(call)) continue;
       lines.push(`rt.backward(${call}, ni[${call}], B, nob[${call}], nib[${call}]);`);
       const b2 = new Body(read);
       const t2: string[] = [];
@@ -590,9 +611,12 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
   // Initial values and their parameter VJP.
   const init = model.states.map((s) => s.initial);
   const initBody = new Body(read);
+  // Networks in initial values are static (checked by the model): their outputs come from
+  // the cached per-subject phase.
+  const initUsesNets = usesNets(init);
   const initFn = build(
     'initial',
-    'p, c, y, B, rows',
+    'p, c, y, B, rows, rt, ni, no',
     loop(
       initBody,
       init.map((e, i) => `y[b * ${L.D} + ${i}] = ${initBody.ref(e)};`),
@@ -607,14 +631,16 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
       if (!isZero(dInitdP[i][k])) terms.push([initVjpBody.ref(dInitdP[i][k]), `yb[b * ${L.D} + ${i}]`]);
     if (terms.length > 0) initVjpTail.push(`pb[b * ${L.P} + ${k}] += ${dotCode(terms)};`);
   }
-  const initVjpFn = build('initialVjp', 'p, c, yb, pb, B, rows', loop(initVjpBody, initVjpTail));
+  const initVjpFn = initUsesNets
+    ? build('initialVjp', 't, y, p, u, c, ob, yb, pb, B, rows, rt, ni, no, nob, nib', vjpProgram(init))
+    : build('initialVjp', 'p, c, yb, pb, B, rows', loop(initVjpBody, initVjpTail));
 
   // Observables (they may not use networks: the compiler evaluates them without phases).
   const H = model.observables.map((o) => o.expr);
   const nObs = H.length;
   const obsBody = new Body(read);
   const observeFn = build('observe', 't, y, p, u, c, out, B, rows, rt, ni, no', [
-    ...(usesNets(H) ? netPhases() : []),
+    ...(usesNets(H) ? phasesFor(H) : []),
     ...loop(
       obsBody,
       H.map((e, k) => `out[b * ${nObs} + ${k}] = ${obsBody.ref(e)};`),
@@ -630,7 +656,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
   const sigmas = model.observables.map((o) => o.noise.sigma);
   const noiseBody = new Body(read);
   const noiseFn = build('noise', 't, y, p, u, c, out, B, rows, rt, ni, no', [
-    ...(usesNets(sigmas) ? netPhases() : []),
+    ...(usesNets(sigmas) ? phasesFor(sigmas) : []),
     ...loop(
       noiseBody,
       sigmas.map((e, k) => `out[b * ${nObs} + ${k}] = ${noiseBody.ref(e)};`),
@@ -648,19 +674,28 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     phases((k) => isStatic[k]),
   );
 
-  return new Compiled(model, L, options.nets ?? null, jacobianPattern, sources, isStatic.some(Boolean), {
-    statics: staticsFn,
-    rhs: rhsFn,
-    vjp: vjpFn,
-    jvp: jvpFn,
-    jac: jacFn,
-    initial: initFn,
-    initialVjp: initVjpFn,
-    observe: observeFn,
-    observeVjp: observeVjpFn,
-    noise: noiseFn,
-    noiseVjp: noiseVjpFn,
-  });
+  return new Compiled(
+    model,
+    L,
+    options.nets ?? null,
+    jacobianPattern,
+    sources,
+    isStatic.some(Boolean),
+    initUsesNets,
+    {
+      statics: staticsFn,
+      rhs: rhsFn,
+      vjp: vjpFn,
+      jvp: jvpFn,
+      jac: jacFn,
+      initial: initFn,
+      initialVjp: initVjpFn,
+      observe: observeFn,
+      observeVjp: observeVjpFn,
+      noise: noiseFn,
+      noiseVjp: noiseVjpFn,
+    },
+  );
 }
 
 type Generated = (...args: unknown[]) => void;
@@ -702,6 +737,8 @@ class Compiled implements CompiledModel {
     readonly jacobianPattern: readonly (readonly boolean[])[],
     readonly sources: Readonly<Record<string, string>>,
     private readonly hasStatics: boolean,
+    /** Whether initial values use (static) networks: initialVjp then runs them backwards. */
+    private readonly initUsesNets: boolean,
     private readonly fns: Record<
       | 'statics'
       | 'rhs'
@@ -986,7 +1023,8 @@ class Compiled implements CompiledModel {
         ['y0', y0, L.D],
       ]);
     }
-    this.fns.initial(p, c, y0, batch, rows);
+    this.ensureStatics(p, c, batch, rows);
+    this.fns.initial(p, c, y0, batch, rows, this.rt, this.ni.get(batch), this.no.get(batch));
   }
 
   initialVjp(p: Arr, c: Arr, y0Bar: Arr, pBar: Arr, batch: number, rows: Int32Array | null = null): void {
@@ -1010,7 +1048,29 @@ class Compiled implements CompiledModel {
         ['pBar', pBar, L.P],
       ]);
     }
-    this.fns.initialVjp(p, c, y0Bar, pBar, batch, rows);
+    if (!this.initUsesNets) {
+      this.fns.initialVjp(p, c, y0Bar, pBar, batch, rows);
+      return;
+    }
+    this.ensureStatics(p, c, batch, rows);
+    const none = new Float64Array(0);
+    this.fns.initialVjp(
+      none,
+      none,
+      p,
+      none,
+      c,
+      y0Bar,
+      new Float64Array(extent * L.D), // (∂y0/∂y0)ᵀ: not needed
+      pBar,
+      batch,
+      rows,
+      this.rt,
+      this.ni.get(batch),
+      this.no.get(batch),
+      this.nob.get(batch),
+      this.nib.get(batch),
+    );
   }
 
   observe(

@@ -216,6 +216,8 @@ class Elaborator {
   private readonly letStatus: number[] = []; // 0 not started, 1 in progress, 2 done
   private readonly letStack: number[] = [];
   private readonly letDynamic = new Map<number, string | null>();
+  /** Network outputs used directly in initial values (checked once every call is known). */
+  private readonly initialNetUses: { pos: Pos | undefined; ctx: Context; net: string; call: number }[] = [];
   private netInputs: Expr[][] = [];
   private extras: ExtraCall[] = [];
   private readonly extraKeys = new Map<string, number>();
@@ -242,6 +244,7 @@ class Elaborator {
         );
       }
     });
+    this.checkInitialNetworks();
     this.mergeCalls();
     this.checkNetworkCycles();
     return this.build();
@@ -671,7 +674,6 @@ class Elaborator {
       if (e.op === Op.State) found = `state "${this.stateNodes[e.index].name}"`;
       else if (e.op === Op.Input) found = `input "${this.inputNodes[e.index].name}"`;
       else if (e.op === Op.Time) found = 'the time t';
-      else if (e.op === Op.NetOut) found = 'a network';
       if (found !== null) break;
     }
     this.letDynamic.set(i, found);
@@ -776,7 +778,6 @@ class Elaborator {
           : `declare it: net ${net}(INPUTS) -> (${output}) : mlp(32, tanh)`,
       );
     }
-    if (ctx.initialOf !== undefined) this.initialError(pos, ctx, `network "${net}"`);
     const decl = this.netNodes[sym.index];
     const k = decl.outputs.findIndex((o) => o.name === output);
     if (k < 0) {
@@ -789,7 +790,10 @@ class Elaborator {
         guess !== undefined ? `did you mean "${guess}"?` : `its outputs are ${names.join(', ')}`,
       );
     }
-    if (node.args === null) return this.f.netOut(sym.index, k);
+    if (node.args === null) {
+      if (ctx.initialOf !== undefined) this.initialNetUses.push({ pos, ctx, net, call: sym.index });
+      return this.f.netOut(sym.index, k);
+    }
     const expected = decl.inputs.length;
     if (args.length !== expected) {
       this.fail(
@@ -806,7 +810,68 @@ class Elaborator {
       this.extraKeys.set(key, call);
       this.extras.push({ net: sym.index, inputs: args, pos });
     }
+    if (ctx.initialOf !== undefined) this.initialNetUses.push({ pos, ctx, net, call });
     return this.f.netOut(call, k);
+  }
+
+  /**
+   * Initial values may use networks whose inputs are static — parameters, covariates,
+   * numbers and outputs of such networks ("ML first": covariates → initial states). Checked
+   * after every definition, before calls are merged (call numbers are still those of the
+   * netOut leaves).
+   */
+  private checkInitialNetworks(): void {
+    const calls = [...this.netInputs, ...this.extras.map((c) => c.inputs)];
+    const memo = new Map<number, string | null>();
+    const onPath = new Set<number>();
+    /** The first state, input, t or time-dependent network a call's inputs depend on, or null. */
+    const dynamicOf = (call: number): string | null => {
+      const known = memo.get(call);
+      if (known !== undefined) return known;
+      if (onPath.has(call)) return null; // a cycle: reported by checkNetworkCycles
+      onPath.add(call);
+      let found: string | null = null;
+      for (const e of topologicalOrder(calls[call] ?? [])) {
+        if (e.op === Op.State) found = `state "${this.stateNodes[e.index].name}"`;
+        else if (e.op === Op.Input) found = `input "${this.inputNodes[e.index].name}"`;
+        else if (e.op === Op.Time) found = 'the time t';
+        else if (e.op === Op.NetOut && dynamicOf(e.index) !== null) found = dynamicOf(e.index);
+        if (found !== null) break;
+      }
+      onPath.delete(call);
+      memo.set(call, found);
+      return found;
+    };
+    const fix = 'an initial value may use only parameters, covariates, numbers and networks of these';
+    for (const use of this.initialNetUses) {
+      const dyn = dynamicOf(use.call);
+      if (dyn !== null) {
+        this.fail(
+          use.pos,
+          use.ctx.where,
+          `the initial value of state "${use.ctx.initialOf}" depends on network "${use.net}", whose inputs depend on ${dyn}`,
+          fix,
+        );
+      }
+    }
+    this.initials.forEach((init, i) => {
+      for (const e of topologicalOrder([init])) {
+        if (e.op !== Op.NetOut) continue;
+        const dyn = dynamicOf(e.index);
+        if (dyn === null) continue;
+        const s = this.stateNodes[i];
+        const net =
+          this.netNodes[
+            e.index < this.netNodes.length ? e.index : this.extras[e.index - this.netNodes.length].net
+          ];
+        this.fail(
+          s.pos,
+          `initial value of state ${s.name}`,
+          `the initial value of state "${s.name}" depends on network "${net.name}", whose inputs depend on ${dyn}`,
+          fix,
+        );
+      }
+    });
   }
 
   // Pass 3: network calls

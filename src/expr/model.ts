@@ -280,7 +280,9 @@ function validate(m: Model): void {
       throw new ModelError(`${where(d.loc)}dose "${d.name}" targets no state`, d.loc);
     }
   }
-  // Leaves must refer to declared symbols; initial values may not depend on states or time.
+  // Leaves must refer to declared symbols; initial values may not depend on states, inputs,
+  // time, or networks of these (networks of parameters and covariates are allowed).
+  const staticCall = staticCalls(m);
   const check = (e: Expr, context: string, loc?: SourceLocation, initial = false) => {
     for (const n of topologicalOrder([e])) {
       const bad =
@@ -288,11 +290,11 @@ function validate(m: Model): void {
         (n.op === Op.Param && n.index >= m.params.length) ||
         (n.op === Op.Input && (n.index >= m.inputs.length || initial)) ||
         (n.op === Op.Covariate && n.index >= m.covariates.length) ||
-        (n.op === Op.NetOut && (n.index >= m.calls.length || initial)) ||
+        (n.op === Op.NetOut && (n.index >= m.calls.length || (initial && !staticCall[n.index]))) ||
         (n.op === Op.Time && initial);
       if (bad) {
         const why = initial
-          ? 'an initial value may depend only on parameters and covariates (not on states, inputs, networks or t)'
+          ? 'an initial value may depend only on parameters, covariates and networks of these (not on states, inputs or t)'
           : `it refers to an undeclared ${n.op} number ${n.index}`;
         throw new ModelError(`${where(loc)}${context}: ${why}`, loc);
       }
@@ -340,6 +342,32 @@ function checkNetOrder(m: Model): void {
     state[c] = 2;
   };
   for (let c = 0; c < m.calls.length; c++) visit(c, []);
+}
+
+/**
+ * For each network call: whether its inputs depend only on parameters, covariates, numbers
+ * and outputs of such calls (a static, per-subject call: "ML first" parameter and
+ * initial-state networks). Calls in a cycle count as not static.
+ */
+export function staticCalls(m: ModelParts): boolean[] {
+  const memo = new Array<number>(m.calls.length).fill(0); // 0 unknown, 1 static, 2 not, 3 on path
+  const visit = (c: number): boolean => {
+    if (c < 0 || c >= m.calls.length) return false;
+    if (memo[c] === 1 || memo[c] === 2) return memo[c] === 1;
+    if (memo[c] === 3) return false;
+    memo[c] = 3;
+    const ok = topologicalOrder(m.calls[c].inputs).every(
+      (n) =>
+        !n.isLeaf ||
+        n.op === Op.Const ||
+        n.op === Op.Param ||
+        n.op === Op.Covariate ||
+        (n.op === Op.NetOut && visit(n.index)),
+    );
+    memo[c] = ok ? 1 : 2;
+    return ok;
+  };
+  return m.calls.map((_, c) => visit(c));
 }
 
 /** The calls in an order where each call's inputs use only earlier calls' outputs. */
