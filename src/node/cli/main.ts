@@ -1,5 +1,6 @@
 /**
- * The `greybox` command line: demo, init, check-data, simulate, fit, predict, report, bench.
+ * The `greybox` command line: demo, init, check-data, simulate, fit, predict, report, bench,
+ * petab-test.
  * User errors (bad arguments, config, model or data) print one line — or one line per
  * located problem — and exit with code 2; `--debug` adds the stack trace.
  */
@@ -20,6 +21,7 @@ import {
   simulateCommand,
 } from './commands.js';
 import { UserError } from './errors.js';
+import { petabTestCommand } from './petab.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -129,6 +131,12 @@ export function program(io: Io, setExit: (code: number) => void): Command {
     .option('--format <format>', 'long, wide or nonmem (default: from the header)')
     .option('--out <file>', 'output HTML file', 'report.html')
     .action(run((io, g, o: ReportArgs) => reportCommand(io, g, o)));
+
+  cli
+    .command('petab-test')
+    .description('run PEtab SciML test-suite cases; one JSON line per case, exit code 0 when all pass')
+    .argument('<dirs...>', 'case folders (or folders of case folders)')
+    .action(run((io, g, dirs: string[]) => petabTestCommand(io, g, dirs)));
 
   cli
     .command('bench')
