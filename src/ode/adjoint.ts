@@ -45,6 +45,15 @@ export interface AdjointGradients {
   readonly params: Float64Array;
   /** ∂L/∂amount of each bolus and ∂L/∂rate of each infusion, in the order of the solve's `doses`. */
   readonly doses: Float64Array;
+  /**
+   * ∂L/∂time of each dose: a bolus's time, an infusion's start (its duration held fixed, so
+   * that its end moves too). The exact solution's derivative, evaluated with the method's
+   * adjoint: accurate to about the tolerance, like gradients through events. A save at exactly
+   * a dose time gives the derivative from the right (moving the dose later).
+   */
+  readonly doseTimes: Float64Array;
+  /** ∂L/∂duration of each infusion (0 for a bolus). */
+  readonly doseDurations: Float64Array;
 }
 
 /**
@@ -136,8 +145,44 @@ export function discreteAdjoint(
     }
   };
   const events = new EventBoundaries(field, solution, params, savedBar, eventTimesBar, lambda, pBar);
+  const states = new StartStates(field, solution, method, params);
+  // Dose times: the exact solution's derivatives with the discrete λ at the boundary (after the
+  // doses there, before its saves), as for events. Moving an infusion's start by δ (duration
+  // fixed) removes r·δ·e_k at its start and adds it at its end: ∂L/∂time = r·(λ_k(end) − λ_k(start)),
+  // ∂L/∂duration = r·λ_k(end); a bolus moved later leaves y⁺ − a·e_k on [τ, τ + δ):
+  // ∂L/∂τ = λ·(f(τ, y⁺ − a·e_k) − f(τ, y⁺)), y⁺ the recorded state after the doses at τ.
+  const doseTimes = new Float64Array(solution.doses.length);
+  const doseDurations = new Float64Array(solution.doses.length);
+  const slopes = new DoseSlopes(field, N, params);
+  const yDosed = new Float64Array(D);
+  const addDoseTimes = (b: number, step: number) => {
+    const r = records[b];
+    if (step >= nSteps[b]) return; // nothing after the end depends on a dose there
+    const time = r.t[step];
+    for (const inf of infusionsOf[b]) {
+      const rate = (solution.doses[inf.index] as { rate: number }).rate;
+      const l = lambda[b * D + inf.state];
+      if (inf.start === time) doseTimes[inf.index] -= rate * l;
+      if (inf.end === time) {
+        doseTimes[inf.index] += rate * l;
+        doseDurations[inf.index] += rate * l;
+      }
+    }
+    let loaded = false;
+    for (let j = dosePtr[b]; j >= 0 && r.doseStep[j] === step; j--) {
+      const dose = solution.doses[r.doseIndex[j]];
+      if (dose.kind !== 'bolus') continue;
+      if (!loaded) states.get(b, step, yDosed, 0);
+      loaded = true;
+      const diff = slopes.undosed(b, time, time + r.h[step], yDosed, dose.state, dose.amount);
+      let g = 0;
+      for (let i = 0; i < D; i++) g += lambda[b * D + i] * diff[i];
+      doseTimes[r.doseIndex[j]] += g;
+    }
+  };
   for (let b = 0; b < N; b++) {
     events.apply(b, nSteps[b], savePtr[b]);
+    addDoseTimes(b, nSteps[b]);
     addDoses(b, nSteps[b]);
     addSaves(b, nSteps[b]);
   }
@@ -151,7 +196,6 @@ export function discreteAdjoint(
   const yBarStage = new Float64Array(N * D);
   const rows = new Int32Array(N);
   const maxSteps = Math.max(0, ...nSteps);
-  const states = new StartStates(field, solution, method, params);
   for (let back = 0; back < maxSteps; back++) {
     let n = 0;
     for (let b = 0; b < N; b++) {
@@ -211,11 +255,59 @@ export function discreteAdjoint(
     for (let q = 0; q < n; q++) {
       const b = rs[q];
       events.apply(b, nSteps[b] - 1 - back, savePtr[b]);
+      addDoseTimes(b, nSteps[b] - 1 - back);
       addDoses(b, nSteps[b] - 1 - back);
       addSaves(b, nSteps[b] - 1 - back);
     }
   }
-  return { y0: lambda, params: pBar, doses: doseBar };
+  return { y0: lambda, params: pBar, doses: doseBar, doseTimes, doseDurations };
+}
+
+/** f(τ, y⁺ − a·e_k) − f(τ, y⁺) of one row, the field set up for the step [τ, tEnd]. */
+class DoseSlopes {
+  private readonly D: number;
+  private readonly t: Float64Array;
+  private readonly tEnd: Float64Array;
+  private readonly y: Float64Array;
+  private readonly out: Float64Array;
+  private readonly diff: Float64Array;
+  private readonly row = new Int32Array(1);
+
+  constructor(
+    private readonly field: VectorField,
+    N: number,
+    private readonly params: Float64Array,
+  ) {
+    const D = field.dim;
+    this.D = D;
+    this.t = new Float64Array(N);
+    this.tEnd = new Float64Array(N);
+    this.y = new Float64Array(N * D);
+    this.out = new Float64Array(N * D);
+    this.diff = new Float64Array(D);
+  }
+
+  undosed(
+    b: number,
+    tau: number,
+    tEnd: number,
+    yPlus: Float64Array,
+    state: number,
+    amount: number,
+  ): Float64Array {
+    const { D, field } = this;
+    this.row[0] = b;
+    this.t[b] = tau;
+    this.tEnd[b] = tEnd;
+    field.beginStep?.(this.t, this.tEnd, 1, this.row);
+    for (let i = 0; i < D; i++) this.y[b * D + i] = yPlus[i];
+    field.f(this.t, this.y, this.params, this.out, 1, this.row);
+    for (let i = 0; i < D; i++) this.diff[i] = -this.out[b * D + i];
+    this.y[b * D + state] -= amount;
+    field.f(this.t, this.y, this.params, this.out, 1, this.row);
+    for (let i = 0; i < D; i++) this.diff[i] += this.out[b * D + i];
+    return this.diff;
+  }
 }
 
 /**

@@ -248,6 +248,11 @@ export function continuousAdjoint(
   const A = adjoint.dim;
   const z = new Float64Array(N * A);
   const doseBar = new Float64Array(doses.length);
+  const doseTimes = new Float64Array(doses.length);
+  const doseDurations = new Float64Array(doses.length);
+  const yDosed = new Float64Array(D);
+  const fDosed = new Float64Array(D);
+  const fUndosed = new Float64Array(D);
   if (backsolve)
     for (let b = 0; b < N; b++) for (let i = 0; i < D; i++) z[b * A + i] = solution.yFinal[b * D + i];
   const jumps = new EventReversal(
@@ -275,11 +280,41 @@ export function continuousAdjoint(
       // Backsolve continues from the state before the event.
       if (backsolve) for (let i = 0; i < D; i++) z[b * A + i] = eventStates[ev * 2 * D + i];
     }
+    const lam = b * A + offL;
+    // Moving an infusion's start by δ (its duration fixed) removes r·δ·e_k at its start and adds
+    // it at its end; moving its end adds it at its end: ∂L/∂time = r·(λ_k(end⁺) − λ_k(start⁺)),
+    // ∂L/∂duration = r·λ_k(end⁺), with λ⁺ the adjoint just after the stop, without its saves.
+    for (const i of tl.starts[k]) {
+      const d = doses[i];
+      if (d.kind === 'infusion') doseTimes[i] -= d.rate * z[lam + d.state];
+    }
+    for (const i of tl.ends[k]) {
+      const d = doses[i];
+      if (d.kind !== 'infusion') continue;
+      doseTimes[i] += d.rate * z[lam + d.state];
+      doseDurations[i] += d.rate * z[lam + d.state];
+    }
+    // A bolus moved to τ + δ leaves y⁺ − a·e_k on [τ, τ + δ): ∂L/∂τ = λ⁺·(f(τ, y⁺ − a·e_k) − f(τ, y⁺)),
+    // with y⁺ the state after the boluses at τ (the interval after τ's side of the field).
+    if (tl.boluses[k].length > 0 && k < tl.stops.length - 1) {
+      if (backsolve) for (let i = 0; i < D; i++) yDosed[i] = z[b * A + i];
+      for (const i of tl.boluses[k]) {
+        const d = doses[i];
+        if (d.kind !== 'bolus') continue;
+        if (!backsolve) for (let j = 0; j < D; j++) yDosed[j] = forward!.doseStates[i * D + j];
+        const tau = tl.stops[k];
+        jumps.slope(b, tau, tau, tl.stops[k + 1], yDosed, 0, null, fDosed);
+        yDosed[d.state] -= d.amount;
+        jumps.slope(b, tau, tau, tl.stops[k + 1], yDosed, 0, null, fUndosed);
+        yDosed[d.state] += d.amount;
+        for (let j = 0; j < D; j++) doseTimes[i] += z[lam + j] * (fUndosed[j] - fDosed[j]);
+      }
+    }
     for (const i of tl.boluses[k]) {
       const d = doses[i];
       if (d.kind !== 'bolus') continue;
       // y⁺ = y⁻ + a·e_k: ∂L/∂a = λ⁺_k, and λ⁻ = λ⁺.
-      doseBar[i] += z[b * A + offL + d.state];
+      doseBar[i] += z[lam + d.state];
       if (backsolve) z[b * A + d.state] -= d.amount;
     }
     for (const j of tl.saves[k]) for (let i = 0; i < D; i++) z[b * A + offL + i] += savedBar[b][j * D + i];
@@ -339,7 +374,7 @@ export function continuousAdjoint(
     for (let i = 0; i < D; i++) gy0[b * D + i] = z[b * A + offL + i];
     if (withMu) for (let i = 0; i < P; i++) gp[b * P + i] = z[b * A + offL + D + i];
   }
-  return { y0: gy0, params: gp, doses: doseBar };
+  return { y0: gy0, params: gp, doses: doseBar, doseTimes, doseDurations };
 }
 
 /**
@@ -361,6 +396,9 @@ class Timeline {
   readonly rates: Float64Array[];
   /** Per interval: indices into `doses` of the infusions running on it. */
   readonly infusions: number[][];
+  /** Per stop: indices into `doses` of the infusions that start there, and of those that end there. */
+  readonly starts: number[][];
+  readonly ends: number[][];
 
   constructor(
     b: number,
@@ -409,6 +447,13 @@ class Timeline {
       this.events[k] = i;
       if (specs[e.event].action !== 'stop') this.breaks[k] = true;
     }
+    this.starts = this.stops.map(() => []);
+    this.ends = this.stops.map(() => []);
+    for (const { d, i } of mine) {
+      if (d.kind !== 'infusion') continue;
+      this.starts[index(d.time)].push(i);
+      if (d.time + d.duration < end) this.ends[index(d.time + d.duration)].push(i);
+    }
     this.infusions = this.stops.slice(1).map((_, k) => {
       const start = this.stops[k];
       return mine
@@ -447,6 +492,8 @@ interface ForwardSolution {
   readonly intervalStart: readonly number[][];
   /** The states just before and just after each event of `solution.events`, [events · 2 · dim]. */
   readonly eventStates: Float64Array;
+  /** For each dose (bolus), the state just after the boluses at its time, [doses · dim]. */
+  readonly doseStates: Float64Array;
 }
 
 /**
@@ -475,6 +522,7 @@ function forwardPass(
   const intervalStart: number[][] = Array.from({ length: N }, () => [0]);
   const P = field.nParams;
   const eventStates = new Float64Array(happened.length * 2 * D);
+  const doseStates = new Float64Array((options.doses ?? []).length * D);
   /** Records the state before the event at stop k of row b, applies its action, records the state after. */
   const event = (b: number, k: number) => {
     const ev = timelines[b].events[k];
@@ -499,6 +547,7 @@ function forwardPass(
         const d = options.doses?.[i];
         if (d?.kind === 'bolus') y[b * D + d.state] += d.amount;
       }
+      for (const i of tl.boluses[k]) doseStates.set(y.subarray(b * D, (b + 1) * D), i * D);
       event(b, k);
       // The interval's rates as infusions ending well beyond it (so they add no stop).
       tl.rates[k].forEach((rate, state) => {
@@ -532,7 +581,7 @@ function forwardPass(
   }
   // A 'stop' event at the end of a trajectory.
   for (let b = 0; b < N; b++) event(b, timelines[b].stops.length - 1);
-  return { steps, intervalStart, eventStates };
+  return { steps, intervalStart, eventStates, doseStates };
 }
 
 /**
@@ -634,8 +683,9 @@ class EventReversal {
     const tau = tl.stops[k];
     const o = ev * 2 * D;
     jump.derivatives(spec, tau, this.states, o, this.params, b * P);
-    this.slope(b, tau, tl.stops[k - 1], tau, o, tl.rates[k - 1], jump.fMinus);
-    if (spec.action !== 'stop') this.slope(b, tau, tau, tl.stops[k + 1], o + D, tl.rates[k], jump.fPlus);
+    this.slope(b, tau, tl.stops[k - 1], tau, this.states, o, tl.rates[k - 1], jump.fMinus);
+    if (spec.action !== 'stop')
+      this.slope(b, tau, tau, tl.stops[k + 1], this.states, o + D, tl.rates[k], jump.fPlus);
     else jump.fPlus.fill(0);
     const speed = jump.speed(
       `${this.where}: event ${this.happened[ev].event} of trajectory ${b} at t = ${tau}`,
@@ -656,17 +706,26 @@ class EventReversal {
     );
   }
 
-  /** out = f(τ, y) + r for the state at states[o …], the field set up for the step [tStart, tEnd]. */
-  private slope(b: number, tau: number, tStart: number, tEnd: number, o: number, rates: Arr, out: Arr): void {
+  /** out = f(τ, y) + r for the state y = ys[o …], the field set up for the step [tStart, tEnd]. */
+  slope(
+    b: number,
+    tau: number,
+    tStart: number,
+    tEnd: number,
+    ys: Arr,
+    o: number,
+    rates: Arr | null,
+    out: Arr,
+  ): void {
     const { D, field } = this;
     this.row[0] = b;
     this.t[b] = tStart;
     this.tEnd[b] = tEnd;
     field.beginStep?.(this.t, this.tEnd, 1, this.row);
     this.t[b] = tau;
-    for (let i = 0; i < D; i++) this.y[b * D + i] = this.states[o + i];
+    for (let i = 0; i < D; i++) this.y[b * D + i] = ys[o + i];
     field.f(this.t, this.y, this.params, this.out, 1, this.row);
-    for (let i = 0; i < D; i++) out[i] = this.out[b * D + i] + rates[i];
+    for (let i = 0; i < D; i++) out[i] = this.out[b * D + i] + (rates === null ? 0 : rates[i]);
   }
 }
 

@@ -13,7 +13,8 @@
  * into state i at time τ sets y(τ⁺) = y(τ⁻) + a·eᵢ, so the sensitivity with respect to that
  * amount jumps by eᵢ at τ and the others pass through unchanged (dose times are fixed). An
  * infusion of rate r into state i over [τ, τ + d) adds r·eᵢ to f there, so the sensitivity with
- * respect to r gains eᵢ in its derivative over the same window.
+ * respect to r gains eᵢ in its derivative over the same window. The sensitivities with respect
+ * to dose times and infusion durations jump at the doses instead (see `doseTimeJumps`).
  *
  * The augmented state of one trajectory is z = [y, S_1, …, S_K] (dim·(1 + K) values); its
  * right-hand side costs one evaluation of f and one `jvp` per direction, each batched over
@@ -44,21 +45,26 @@ type Arr = Float64Array;
 
 /**
  * Which sensitivities to compute: parameter indices (0 … nParams − 1, the same for every
- * trajectory), initial-state indices (0 … dim − 1) and dose indices into `options.doses` (a
- * bolus: its amount; an infusion: its rate).
- * Directions are numbered in this order: params, then y0, then doses.
+ * trajectory), initial-state indices (0 … dim − 1) and dose indices into `options.doses`: in
+ * `doses` for a bolus's amount or an infusion's rate, in `doseTimes` for a bolus's time or an
+ * infusion's start (its duration held fixed), in `doseDurations` for an infusion's duration.
+ * Directions are numbered in this order: params, y0, doses, doseTimes, doseDurations.
  */
 export interface SensitivityDirections {
   readonly params?: readonly number[];
   readonly y0?: readonly number[];
   readonly doses?: readonly number[];
+  readonly doseTimes?: readonly number[];
+  readonly doseDurations?: readonly number[];
 }
 
 /** One sensitivity direction: what θ_k is. */
 export type SensitivityDirection =
   | { readonly kind: 'param'; readonly index: number }
   | { readonly kind: 'y0'; readonly index: number }
-  | { readonly kind: 'dose'; readonly index: number };
+  | { readonly kind: 'dose'; readonly index: number }
+  | { readonly kind: 'doseTime'; readonly index: number }
+  | { readonly kind: 'doseDuration'; readonly index: number };
 
 /** The result of {@link forwardSensitivities}. */
 export interface ForwardSensitivities {
@@ -84,7 +90,7 @@ export interface ForwardSensitivities {
   readonly eventTimeSensitivities: Float64Array;
 }
 
-const DIRECTION_KEYS = ['params', 'y0', 'doses'];
+const DIRECTION_KEYS = ['params', 'y0', 'doses', 'doseTimes', 'doseDurations'];
 
 /**
  * Solves dy/dt = f(t, y, p) together with the sensitivities of the solution with respect to
@@ -151,7 +157,7 @@ export function forwardSensitivities(
   }
   const N = y0.length / D;
   const doses = options.doses ?? [];
-  const list = (key: 'params' | 'y0' | 'doses', limit: number, what: string): readonly number[] => {
+  const list = (key: keyof SensitivityDirections, limit: number, what: string): readonly number[] => {
     const v = directions[key] ?? [];
     for (const i of v) {
       if (!Number.isInteger(i) || i < 0 || i >= limit) {
@@ -164,6 +170,15 @@ export function forwardSensitivities(
     ...list('params', P, 'parameters').map((index) => ({ kind: 'param' as const, index })),
     ...list('y0', D, 'state components').map((index) => ({ kind: 'y0' as const, index })),
     ...list('doses', doses.length, 'doses').map((index) => ({ kind: 'dose' as const, index })),
+    ...list('doseTimes', doses.length, 'doses').map((index) => ({ kind: 'doseTime' as const, index })),
+    ...list('doseDurations', doses.length, 'doses').map((index) => {
+      if (doses[index].kind !== 'infusion') {
+        throw new TypeError(
+          `${who}: directions.doseDurations has ${index}, a bolus; only infusions have a duration`,
+        );
+      }
+      return { kind: 'doseDuration' as const, index };
+    }),
   ];
   const K = dirs.length;
   if (K === 0) throw new RangeError(`${who}: select at least one direction ({ params, y0, doses })`);
@@ -174,6 +189,7 @@ export function forwardSensitivities(
   const z0 = new Float64Array(N * DA);
   const augmentedDoses: Dose[] = doses.slice();
   for (let b = 0; b < N; b++) for (let i = 0; i < D; i++) z0[b * DA + i] = y0[b * D + i];
+  const times = doseTimeJumps(field, dirs, doses, options, N, z0, augmentedDoses);
   dirs.forEach((d, k) => {
     if (d.kind === 'y0') for (let b = 0; b < N; b++) z0[b * DA + D * (1 + k) + d.index] = 1;
     if (d.kind === 'dose') {
@@ -206,8 +222,10 @@ export function forwardSensitivities(
     controller: augmentedController,
     doses: augmentedDoses,
     recordForAdjoint: false,
-    events: specs.map((spec) => jumps.augment(spec)),
+    events: [...specs.map((spec) => jumps.augment(spec)), ...times],
   });
+  // The dose-time jumps are events of their own: not the caller's.
+  const userEvents = sol.events.filter((e) => e.event < specs.length);
 
   // Split the saved augmented states into states and sensitivities.
   const ys: Float64Array[] = [];
@@ -224,10 +242,16 @@ export function forwardSensitivities(
   const yFinal = new Float64Array(N * D);
   const sFinal = new Float64Array(N * D * K);
   splitRows(sol.yFinal, N, D, K, yFinal, sFinal);
-  const eventTimes = jumps.finish(sol, specs, options.params ?? new Float64Array(0), sens, sFinal);
+  const eventTimes = jumps.finish(
+    { ...sol, events: userEvents },
+    specs,
+    options.params ?? new Float64Array(0),
+    sens,
+    sFinal,
+  );
   const solution: Solution = {
     dense: null,
-    events: sol.events,
+    events: userEvents,
     eventSpecs: specs,
     method: sol.method,
     n: N,
@@ -394,6 +418,83 @@ class EventJumps {
       if (on) out[d.state] += d.rate;
     }
   }
+}
+
+/**
+ * The sensitivities with respect to dose times. An infusion of rate r into state i moved by δ
+ * (its duration fixed) loses r·δ·eᵢ at its start and gains it at its end, so S jumps by −r·eᵢ at
+ * the start and +r·eᵢ at the end (only the latter for its duration): boluses of those amounts
+ * into the direction's block (added to `augmentedDoses`). A bolus of amount a into state i moved
+ * to τ + δ leaves y⁺ − a·eᵢ on [τ, τ + δ), so S jumps by f(τ, y⁺ − a·eᵢ) − f(τ, y⁺) at τ (y⁺ the
+ * state after the doses at τ): set in z0 for a dose at t₀, else by an event at t = τ of its own
+ * (returned) whose action applies the jump.
+ */
+function doseTimeJumps(
+  field: VectorField,
+  dirs: readonly SensitivityDirection[],
+  doses: readonly Dose[],
+  options: SolveOptions,
+  N: number,
+  z0: Arr,
+  augmentedDoses: Dose[],
+): EventSpec[] {
+  const D = field.dim;
+  const K = dirs.length;
+  const DA = D * (1 + K);
+  const perRow = (v: number | Float64Array | undefined, fallback: number) =>
+    v === undefined ? fallback : typeof v === 'number' ? v : null;
+  const t0Of = (b: number) => perRow(options.t0, 0) ?? (options.t0 as Float64Array)[b];
+  const t1Of = (b: number) => perRow(options.t1, 0) ?? (options.t1 as Float64Array)[b];
+  const params = options.params ?? new Float64Array(0);
+  const t = new Float64Array(N);
+  const y = new Float64Array(N * D);
+  const out = new Float64Array(N * D);
+  const row = new Int32Array(1);
+  /** z[o + D·(1 + k) …] += f(τ, y⁺ − a·eᵢ) − f(τ, y⁺) for y⁺ = z[o …] of row b. */
+  const jump = (tau: number, z: Arr, o: number, b: number, k: number, dose: Dose & { kind: 'bolus' }) => {
+    row[0] = b;
+    t[b] = tau;
+    field.beginStep?.(t, t, 1, row);
+    for (let i = 0; i < D; i++) y[b * D + i] = z[o + i];
+    field.f(t, y, params, out, 1, row);
+    for (let i = 0; i < D; i++) z[o + D * (1 + k) + i] -= out[b * D + i];
+    y[b * D + dose.state] -= dose.amount;
+    field.f(t, y, params, out, 1, row);
+    for (let i = 0; i < D; i++) z[o + D * (1 + k) + i] += out[b * D + i];
+  };
+  const events: EventSpec[] = [];
+  dirs.forEach((d, k) => {
+    if (d.kind !== 'doseTime' && d.kind !== 'doseDuration') return;
+    const dose = doses[d.index];
+    const b = dose.trajectory;
+    if (dose.kind === 'infusion') {
+      const state = D * (1 + k) + dose.state;
+      const end = dose.time + dose.duration;
+      if (d.kind === 'doseTime')
+        augmentedDoses.push({ kind: 'bolus', trajectory: b, time: dose.time, state, amount: -dose.rate });
+      if (end <= t1Of(b))
+        augmentedDoses.push({ kind: 'bolus', trajectory: b, time: end, state, amount: dose.rate });
+      return;
+    }
+    if (dose.time === t0Of(b)) {
+      // The state after every bolus at t₀.
+      const o = b * DA;
+      for (const x of doses)
+        if (x.kind === 'bolus' && x.trajectory === b && x.time === dose.time) z0[o + x.state] += x.amount;
+      jump(dose.time, z0, o, b, k, dose);
+      for (const x of doses)
+        if (x.kind === 'bolus' && x.trajectory === b && x.time === dose.time) z0[o + x.state] -= x.amount;
+      return;
+    }
+    events.push({
+      condition: (time) => time - dose.time,
+      direction: 'up',
+      action: (time, z, offset, trajectory) => {
+        if (trajectory === b) jump(time, z, offset, b, k, dose);
+      },
+    });
+  });
+  return events;
 }
 
 /** s[o + i·K + k] += f[i]·dτ[k]. */
