@@ -62,6 +62,10 @@ export interface AdjointGradients {
  * like `solution.ys[b]`; `eventTimesBar` (optional) holds ∂L/∂τ for each event time in
  * `solution.events` (e.g. a loss on the time a 'stop' event ends a trajectory).
  *
+ * Dose gradients: ∂L/∂amount of each bolus and ∂L/∂rate of each infusion (exact for the computed
+ * solution), and ∂L/∂time of each dose and ∂L/∂duration of each infusion (the exact solution's
+ * derivatives evaluated with the discrete λ, to the tolerance; see {@link AdjointGradients}).
+ *
  * Through state-dependent events (each with `conditionGradient`, and `actionJacobian` for a
  * state change): a value saved at the time of an event, such as the final state of a 'stop'
  * with `saveAt.final()`, is the state at the event and moves with it

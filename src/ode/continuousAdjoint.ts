@@ -56,7 +56,8 @@ const MAX_PIECES = 64;
 
 /**
  * Gradients of a loss L(saved values, event times) with respect to the initial states, the
- * parameters, the bolus amounts and the infusion rates, by the continuous adjoint.
+ * parameters, the bolus amounts and the infusion rates, the dose times and the infusion
+ * durations, by the continuous adjoint.
  * `savedBar[b]` holds ∂L/∂(saved values of trajectory b), laid out like `solution.ys[b]`;
  * `eventTimesBar` (optional) holds ∂L/∂τ for each event time in `solution.events`; `options`
  * are the options the solution was computed with, events included (the backward solves use the
@@ -74,7 +75,10 @@ const MAX_PIECES = 64;
  * ∂L/∂a = λ_k just after the dose; a save at a bolus time sees the state before the dose (also
  * with `saveAt.final()` and `saveAt.steps()`). Infusion rates r enter only the state equation
  * y′ = f + r·e_k, never λ's, and ∂L/∂r = ∫ λ_k dt over the infusion's window (integrated with
- * λ: in the state for explicit methods, by the quadrature of μ for stiff ones). At a jump of the field (an input) y stays continuous and so does λ:
+ * λ: in the state for explicit methods, by the quadrature of μ for stiff ones). Dose times
+ * (see {@link AdjointGradients.doseTimes}): ∂L/∂time = r·(λ_k(end) − λ_k(start)) and
+ * ∂L/∂duration = r·λ_k(end) for an infusion, λ·(f(τ, y⁺ − a·e_k) − f(τ, y⁺)) for a bolus, with
+ * λ just after the dose time (without the saves there) and y⁺ the state after the doses. At a jump of the field (an input) y stays continuous and so does λ:
  * the backward pass only restarts there, evaluating the field on each side with that side's
  * limit (`VectorField.beginStep`), as the forward solve does. Each interval is integrated by
  * `solve` in the reversed time s = t_{k+1} − t of its interval [t_k, t_{k+1}].
