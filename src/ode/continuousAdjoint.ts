@@ -688,7 +688,8 @@ class EventReversal {
     const o = ev * 2 * D;
     jump.derivatives(spec, tau, this.states, o, this.params, b * P);
     this.slope(b, tau, tl.stops[k - 1], tau, this.states, o, tl.rates[k - 1], jump.fMinus);
-    if (spec.action !== 'stop')
+    // Nothing after a 'stop', or after an event at the trajectory's end (λ⁺ = 0 there).
+    if (spec.action !== 'stop' && k + 1 < tl.stops.length)
       this.slope(b, tau, tau, tl.stops[k + 1], this.states, o + D, tl.rates[k], jump.fPlus);
     else jump.fPlus.fill(0);
     const speed = jump.speed(
