@@ -541,3 +541,59 @@ export function pruneGraph(graph: StructureGraph, keepEdge: (e: StructureEdge) =
     observed: graph.observed,
   };
 }
+
+/**
+ * The graph without some exogenous inputs and their edges (e.g. a simulator-only input such as
+ * the UVA/Padova meal-size memory `Dbar` that no data set records).
+ *
+ * @example
+ * ```ts
+ * withoutInputs(graphFromModel(uvaPadovaModel()), ['Dbar']).inputs; // ['CHO', 'insulin']
+ * ```
+ */
+export function withoutInputs(graph: StructureGraph, names: readonly string[]): StructureGraph {
+  for (const u of names) {
+    if (!graph.inputs.includes(u))
+      fail('withoutInputs', `"${u}" is not an input (inputs: ${graph.inputs.join(', ')})`);
+  }
+  const drop = new Set(names);
+  return {
+    ...graph,
+    inputs: graph.inputs.filter((u) => !drop.has(u)),
+    edges: graph.edges.filter((e) => !(e.kind === 'input' && drop.has(e.from))),
+  };
+}
+
+/**
+ * Contracts nodes out of the graph (a domain-knowledge reduction): each removed node's parents
+ * are connected to its children, so pathways through it survive as direct edges (origin
+ * 'user'); removed nodes must not be observed.
+ *
+ * @example
+ * ```ts
+ * contractNodes(g, ['I1']); // Ip+Il → Id replaces Ip+Il → I1 → Id
+ * ```
+ */
+export function contractNodes(graph: StructureGraph, names: readonly string[]): StructureGraph {
+  const where = 'contractNodes';
+  let g = graph;
+  for (const name of names) {
+    if (!g.nodes.some((n) => n.name === name))
+      fail(where, `"${name}" is not a node (nodes: ${g.nodes.map((n) => n.name).join(', ')})`);
+    if (g.observed.includes(name)) fail(where, `"${name}" is observed and cannot be contracted`);
+    const parents = g.edges.filter((e) => e.to === name && e.from !== name);
+    const children = g.edges.filter((e) => e.from === name && e.to !== name).map((e) => e.to);
+    const edges = g.edges.filter((e) => e.to !== name && e.from !== name);
+    const have = new Set(edges.map((e) => `${e.from}\u0000${e.to}`));
+    for (const p of parents) {
+      for (const c of children) {
+        const key = `${p.from}\u0000${c}`;
+        if (have.has(key)) continue;
+        have.add(key);
+        edges.push({ from: p.from, to: c, kind: p.kind, origin: 'user' });
+      }
+    }
+    g = { ...g, nodes: g.nodes.filter((n) => n.name !== name), edges };
+  }
+  return g;
+}

@@ -130,7 +130,7 @@ export interface MnodeOptions {
 }
 
 /** Parameters of an {@link Mnode}: edge weights and networks per node, and the encoder. */
-export interface MnodeParams {
+export type MnodeParams = {
   /** w[v][j]: the weight of v's j-th incoming edge ({@link Mnode.incoming}). */
   readonly w: readonly Tensor[];
   /** The network of each node. */
@@ -140,7 +140,7 @@ export interface MnodeParams {
     /** Affine head from the encoding to the stacked initial states. */
     readonly head: { readonly weight: Tensor; readonly bias: Tensor };
   };
-}
+};
 
 /** One node of an {@link Mnode}: its incoming edges and the column layout of its network input. */
 export interface MnodeNode {
