@@ -65,7 +65,11 @@ export interface HgsFoldOutput {
 }
 
 /** Where {@link hgsFold} lives, for worker-thread maps. */
-export const hgsFoldTask = { module: import.meta.url, name: 'hgsFold' } as const;
+export const hgsFoldTask: { readonly module: string; readonly name: 'hgsFold' } = {
+  // The core is compiled without DOM or Node types, where ImportMeta has no `url`; every ESM host has it.
+  module: (import.meta as ImportMeta & { readonly url?: string }).url ?? '',
+  name: 'hgsFold',
+};
 
 /**
  * Runs the fold work over the folds; the default runs them one after another in this thread.
@@ -221,7 +225,9 @@ function foldIndices(n: number, k: number, seed: number): number[][] {
     const j = s % (i + 1);
     [order[i], order[j]] = [order[j], order[i]];
   }
-  order.forEach((w, i) => folds[i % k].push(w));
+  order.forEach((w, i) => {
+    folds[i % k].push(w);
+  });
   return folds;
 }
 

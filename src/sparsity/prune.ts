@@ -100,7 +100,9 @@ export function restrictParams(from: Mnode, params: MnodeParams, to: Mnode): Mno
   }
   const head = params.enc.head;
   const hw = new Float64Array(headRows.length * H);
-  headRows.forEach((r, k) => hw.set(head.weight.data.subarray(r * H, (r + 1) * H), k * H));
+  headRows.forEach((r, k) => {
+    hw.set(head.weight.data.subarray(r * H, (r + 1) * H), k * H);
+  });
   return {
     w,
     f,
