@@ -21,7 +21,7 @@ import {
   simulateCommand,
 } from './commands.js';
 import { UserError } from './errors.js';
-import { petabTestCommand } from './petab.js';
+import { isPetabYaml, petabFitCommand, petabTestCommand } from './petab.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -112,7 +112,17 @@ export function program(io: Io, setExit: (code: number) => void): Command {
     .option('--cv <k>', 'first estimate the held-out loss by k-fold cross-validation over subjects', intArg)
     .option('--workers <n>', 'worker threads for restarts and folds (0: one per core; default: 1)', intArg)
     .option('--no-report', 'skip report.html')
-    .action(run((io, g, o: FitArgs) => fitCommand(io, g, o)));
+    .argument('[problem]', 'a PEtab problem YAML file (instead of a project config): fit it by L-BFGS')
+    .action(
+      run((io, g, problem: string | undefined, o: FitArgs) => {
+        if (problem === undefined) return fitCommand(io, g, o);
+        if (!isPetabYaml(problem))
+          throw new UserError(
+            `fit: ${problem} is not a PEtab problem file (use --config for a project config)`,
+          );
+        return petabFitCommand(io, g, problem, o);
+      }),
+    );
 
   cli
     .command('predict')
