@@ -232,7 +232,6 @@ function parseScale(row: TableRow, file: string): PetabScale {
 export async function loadPetabProblem(files: FileSource, yamlPath = 'problem.yaml'): Promise<PetabProblem> {
   const doc = parseYaml(await files.text(yamlPath)) as Record<string, unknown>;
   if (doc === null || typeof doc !== 'object') throw new PetabError(`${yamlPath}: not a YAML mapping`);
-  const version = String(doc.format_version ?? '');
   const problems = Array.isArray(doc.problems) ? (doc.problems as Record<string, unknown>[]) : null;
   const top = problems !== null && problems.length === 1 ? { ...doc, ...problems[0] } : doc;
   if (problems !== null && problems.length !== 1)
@@ -784,7 +783,6 @@ export async function loadPetabProblem(files: FileSource, yamlPath = 'problem.ya
         `parameter ${e.id}: nominal value ${e.nominal} lies outside [${e.lower}, ${e.upper}]`,
       );
   }
-  void version;
   return {
     model,
     compiled,

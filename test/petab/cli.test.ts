@@ -60,7 +60,7 @@ describe('greybox petab-test', () => {
   });
 
   it('refuses a folder without cases', async () => {
-    const r = await cli(['petab-test', tmp + '/nothing']);
+    const r = await cli(['petab-test', `${tmp}/nothing`]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/not a folder/);
   });
