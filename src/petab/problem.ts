@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { Tensor } from '../autodiff/tensor.js';
 import type { ExprNode } from '../expr/ast.js';
 import { type CompiledModel, compileModel } from '../expr/compile.js';
-import type { Expr } from '../expr/ir.js';
+import { type Expr, Op, topologicalOrder } from '../expr/ir.js';
 import type { Model } from '../expr/model.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { rngKey } from '../tensor/random.js';
@@ -661,6 +661,17 @@ export async function loadPetabProblem(files: FileSource, yamlPath = 'problem.ya
       outputParams,
     });
   }
+  // Static networks run in one pass before the simulation: none may read another's output.
+  const staticOutputs = new Set(nets.filter((n) => n.static).flatMap((n) => n.outputParams));
+  for (const n of nets)
+    for (const src of n.staticInputs)
+      if (src.kind === 'scalars')
+        for (const e of src.exprs)
+          for (const leaf of topologicalOrder([e]))
+            if (leaf.op === Op.Param && staticOutputs.has(leaf.index))
+              throw new PetabError(
+                `network ${n.id}: an input uses the output of a static network (${model.params[leaf.index].name}); chains of static networks are not supported`,
+              );
   const staticAssignments = staticTargets.map(({ target, source }) => {
     const t = aliases.get(target) ?? target;
     const si = model.stateIndex(t);
