@@ -144,7 +144,7 @@ export interface HgsOptions extends HgsTraining {
   readonly mnode?: MnodeOptions;
   /** A fixed λ1 (no cross-validation). */
   readonly lambda1?: number;
-  /** The λ1 path for cross-validation, ascending (default [0, 1e-3, 3e-3, 1e-2, 3e-2, 0.1]). */
+  /** The λ1 path for cross-validation, ascending (default [0, 0.05, 0.1, 0.2, 0.3, 0.5]; with Adam, λ1 is in units of the normalized step, so λ1 ≥ 1 removes every edge). */
   readonly lambdas?: readonly number[];
   /** Number of folds (default 3). */
   readonly folds?: number;
@@ -288,7 +288,7 @@ export async function hgs(
     );
   }
   const mnodeOptions = options.mnode ?? {};
-  const lambdas = [...(options.lambdas ?? [0, 1e-3, 3e-3, 1e-2, 3e-2, 0.1])].sort((a, b) => a - b);
+  const lambdas = [...(options.lambdas ?? [0, 0.05, 0.1, 0.2, 0.3, 0.5])].sort((a, b) => a - b);
   let cv: HgsCv | null = null;
   let lambda1: number;
   if (options.lambda1 !== undefined) {

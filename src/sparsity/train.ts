@@ -16,6 +16,7 @@ import type { Tree } from '../autodiff/tree.js';
 import { treeLeaves } from '../autodiff/tree.js';
 import { adam } from '../optim/adam.js';
 import { clipByGlobalNorm } from '../optim/clip.js';
+import { partition } from '../optim/partition.js';
 import { type GroupSpec, proximalGroupLasso, proximalL1 } from '../optim/proximal.js';
 import { applyUpdates, chain, type GradientTransformation } from '../optim/transform.js';
 import { permutation, rngKey } from '../tensor/random.js';
@@ -47,6 +48,8 @@ export interface TrainOptions {
   readonly lr?: number;
   /** λ2 on the node networks' squared parameters (default 1e-4). */
   readonly lambda2?: number;
+  /** Adam learning rate of the edge weights w (default 5·lr): the L1 threshold per step is edgeLr·λ1. */
+  readonly edgeLr?: number;
   /** Global-norm gradient clip (default 1). */
   readonly clip?: number;
   /** Seed of the batch order (default 0). */
@@ -74,6 +77,7 @@ function optimizerFor(
   model: Forecaster,
   params: Tree,
   lr: number,
+  edgeLr: number,
   clip: number,
   penalty: Penalty,
 ): GradientTransformation<unknown> {
@@ -92,8 +96,11 @@ function optimizerFor(
           'trainMnode: the edgeL1 penalty needs an MNODE with edge weights (edgeWeights: true)',
         );
       return chain(
-        ...base,
-        proximalL1(penalty.lambda1, { lr, where: (path) => path.startsWith('w[') }),
+        clipByGlobalNorm(clip),
+        partition((path) => (path.startsWith('w[') ? 'edges' : 'nets'), {
+          edges: chain(adam(edgeLr), proximalL1(penalty.lambda1, { lr: edgeLr })),
+          nets: adam(lr),
+        }),
       ) as GradientTransformation<unknown>;
     case 'elasticNet':
       return chain(
@@ -135,7 +142,7 @@ export function trainMnode<F extends Forecaster>(
   data: ForecastSet,
   options: TrainOptions = {},
 ): TrainResult<ForecasterParams<F>> {
-  const known = ['epochs', 'batchSize', 'lr', 'lambda2', 'clip', 'seed', 'penalty'];
+  const known = ['epochs', 'batchSize', 'lr', 'edgeLr', 'lambda2', 'clip', 'seed', 'penalty'];
   for (const k of Object.keys(options)) {
     if (!known.includes(k)) throw new Error(`trainMnode: unknown option "${k}" (known: ${known.join(', ')})`);
   }
@@ -144,7 +151,7 @@ export function trainMnode<F extends Forecaster>(
   const lr = options.lr ?? 1e-2;
   const lambda2 = options.lambda2 ?? 1e-4;
   const penalty = options.penalty ?? { kind: 'none' };
-  const opt = optimizerFor(model, params, lr, options.clip ?? 1, penalty);
+  const opt = optimizerFor(model, params, lr, options.edgeLr ?? 5 * lr, options.clip ?? 1, penalty);
   const l2 = penalty.kind === 'elasticNet' ? penalty.l2 : 0;
   const objective = valueAndGrad((p: Tree, batch: ReturnType<typeof forecastTensors>) => {
     let loss = forecastMse(forecastWith(model, p, batch), batch);
