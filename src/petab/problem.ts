@@ -307,7 +307,10 @@ export async function loadPetabProblem(files: FileSource, yamlPath = 'problem.ya
   }
 
   // Parameters.
-  const paramTables = await readTables(files, list(top.parameter_files), ['parameterId', 'estimate']);
+  const paramTables = await readTables(files, list(top.parameter_files ?? top.parameter_file), [
+    'parameterId',
+    'estimate',
+  ]);
   const mechRows: { row: TableRow; file: string }[] = [];
   const netRows: { ref: NetRef; row: TableRow; file: string }[] = [];
   for (const t of paramTables) {
@@ -406,6 +409,18 @@ export async function loadPetabProblem(files: FileSource, yamlPath = 'problem.ya
         line: `${t.file} line ${r.line}`,
       });
       experimentRows.set(id, rows);
+    }
+  }
+
+  // PEtab v1: no experiments table; each simulationConditionId of the measurements is an
+  // experiment starting at t = 0 in that condition.
+  if (list(top.experiment_files).length === 0) {
+    for (const t of await readTables(files, list(top.measurement_files), ['observableId'])) {
+      for (const r of t.rows) {
+        const c = cell(r, 'simulationConditionId');
+        if (c !== '' && !experimentRows.has(c))
+          experimentRows.set(c, [{ time: 0, conditions: [c], line: `${t.file} line ${r.line}` }]);
+      }
     }
   }
 
@@ -735,10 +750,6 @@ export async function loadPetabProblem(files: FileSource, yamlPath = 'problem.ya
       let expId = cell(r, 'experimentId');
       if (expId === '' && cell(r, 'simulationConditionId') !== '') {
         expId = cell(r, 'simulationConditionId');
-        if (!expIndex.has(expId))
-          throw new PetabError(
-            `${where}: PEtab v1 simulationConditionId without an experiments table is not supported`,
-          );
       }
       const e = expIndex.get(expId);
       if (e === undefined) throw new PetabError(`${where}: unknown experimentId "${expId}"`);

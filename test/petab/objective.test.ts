@@ -157,3 +157,48 @@ describe('the PEtab objective on a synthetic problem', () => {
     }
   });
 });
+
+describe('PEtab v1 layout', () => {
+  const v1 = {
+    'problem.yaml': `format_version: 1
+parameter_file: parameters.tsv
+problems:
+  - sbml_files: [model.xml]
+    condition_files: [conditions.tsv]
+    measurement_files: [measurements.tsv]
+    observable_files: [observables.tsv]
+`,
+    'parameters.tsv':
+      'parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\nk1\tlog10\t0.01\t10\t0.7\t1\nsigma_a\tlin\t0.01\t5\t0.2\t1\n',
+    'observables.tsv':
+      'observableId\tobservableFormula\tnoiseFormula\tobservableTransformation\tnoiseDistribution\nobs_a\tA\tsigma_a\tlog\tnormal\n',
+    'conditions.tsv': 'conditionId\tconditionName\tk2\tA\nc1\tfirst\t0.35\t\nc2\tsecond\t\t2\n',
+    'measurements.tsv':
+      'observableId\tsimulationConditionId\ttime\tmeasurement\nobs_a\tc1\t0.5\t2.4\nobs_a\tc1\t2\t1.1\nobs_a\tc2\t1\t1.5\n',
+  };
+  const v2 = {
+    ...v1,
+    'problem.yaml': `format_version: 2.0.0
+model_files: {m: {location: model.xml, language: sbml}}
+parameter_files: [parameters.tsv]
+condition_files: [conditions.tsv]
+experiment_files: [experiments.tsv]
+measurement_files: [measurements.tsv]
+observable_files: [observables.tsv]
+`,
+    'conditions.tsv': 'conditionId\ttargetId\ttargetValue\nc1\tk2\t0.35\nc2\tA\t2\n',
+    'experiments.tsv': 'experimentId\ttime\tconditionId\nx1\t0\tc1\nx2\t0\tc2\n',
+    'measurements.tsv':
+      'observableId\texperimentId\ttime\tmeasurement\nobs_a\tx1\t0.5\t2.4\nobs_a\tx1\t2\t1.1\nobs_a\tx2\t1\t1.5\n',
+  };
+  it('reads a v1 problem (wide conditions, simulationConditionId, observableTransformation) like its v2 form', async () => {
+    const a = await loadPetabProblem(syntheticFiles(v1));
+    const b = await loadPetabProblem(syntheticFiles(v2));
+    expect(a.experiments.map((x) => x.id)).toEqual(['c1', 'c2']);
+    const ra = evaluatePetab(a, nominalPoint(a), solver);
+    const rb = evaluatePetab(b, nominalPoint(b), solver);
+    expect(ra.failure).toBeNull();
+    expect(ra.value).toBeCloseTo(rb.value, 10);
+    expect(Array.from(ra.gradient!.mech)).toEqual(Array.from(rb.gradient!.mech));
+  });
+});
