@@ -211,28 +211,71 @@ export function sparseEquations(fit: SparseRegression, format: EquationFormat = 
 }
 
 /**
+ * The model-language parameter name for the coefficient of `term` in the equation of
+ * `target`: the target, `_`, and the term's name without `·`, `^` and other signs
+ * (`U1` and `x^2·y` → `U1_x2y`; `sin(x)` → `sin_x`; the constant `1` → `const`).
+ *
+ * @example
+ * ```ts
+ * coefficientName('U1', 'x·y'); // 'U1_xy'
+ * ```
+ */
+export function coefficientName(target: string, term: string): string {
+  const body =
+    term === '1'
+      ? 'const'
+      : term
+          .replace(/[·^]/g, '')
+          .replace(/[^A-Za-z0-9_]+/g, '_')
+          .replace(/^_+|_+$/g, '');
+  return `${target}_${body}`;
+}
+
+/** Options of {@link sparseExpression} and {@link sparseModelText}. */
+export interface SparseTextOptions {
+  /**
+   * Write each coefficient as a parameter named by {@link coefficientName} instead of a
+   * number (default false); {@link sparseModelText} then also emits the `param` lines, so the
+   * recovered model's coefficients can be estimated again (refitted to data).
+   */
+  readonly parameters?: boolean;
+}
+
+/**
  * The recovered right-hand side of `target` as model-language text, with every coefficient
- * written exactly (the shortest decimal that reads back to the same double):
- * `-0.9000000000000012 * x * y + 1.3 * x`. Custom terms are parenthesized.
+ * written exactly (the shortest decimal that reads back to the same double), or as a
+ * parameter name with `parameters: true`: `1.3 * x - 0.9000000000000012 * x * y`, or
+ * `dx_x * x + dx_xy * x * y`. Custom terms are parenthesized.
  *
  * @example
  * ```ts
  * sparseExpression(fit, 'dx'); // '1.3 * x - 0.9 * x * y'
  * ```
  */
-export function sparseExpression(fit: SparseRegression, target: string): string {
+export function sparseExpression(
+  fit: SparseRegression,
+  target: string,
+  options: SparseTextOptions = {},
+): string {
   const c = fit.targets.indexOf(target);
   if (c < 0)
     throw new RangeError(
       `sparseExpression: no target "${target}"; the targets are ${fit.targets.join(', ')}`,
     );
   const parts: string[] = [];
-  fit.terms.forEach((_, j) => {
+  fit.terms.forEach((term, j) => {
     const v = fit.coefficients[c][j];
     if (v === 0) return;
     const e = fit.expressions[j];
     const simple = /^[A-Za-z_0-9.^ *()]*$/.test(e) && !/[+\-/]/.test(e);
-    const factor = e === '1' ? '' : ` * ${simple ? e : `(${e})`}`;
+    const wrapped = simple ? e : `(${e})`;
+    if (options.parameters === true) {
+      const name = coefficientName(target, term);
+      const body = e === '1' ? name : `${name} * ${wrapped}`;
+      parts.push(parts.length === 0 ? body : `+ ${body}`);
+      return;
+    }
+    const factor = e === '1' ? '' : ` * ${wrapped}`;
     const a = String(Math.abs(v));
     if (parts.length === 0) parts.push(`${v < 0 ? '-' : ''}${a}${factor}`);
     else parts.push(`${v < 0 ? '-' : '+'} ${a}${factor}`);
@@ -243,8 +286,9 @@ export function sparseExpression(fit: SparseRegression, target: string): string 
 /**
  * Model-language lines for the recovered equations, one per target: `LHS = EXPRESSION` with
  * the left-hand side from `lhs` (default `d/dt TARGET`, for targets named after states), e.g.
- * `let U1 = -0.9 * x * y` with `lhs: (t) => \`let ${t}\``. Paste them into a model, or build one
- * around them and `parseModel` it.
+ * `let U1 = -0.9 * x * y` with `lhs: (t) => \`let ${t}\``. With `parameters: true` the
+ * coefficients are parameters, declared first (`param U1_xy = -0.9`). Paste the lines into a
+ * model, or build one around them and `parseModel` it.
  *
  * @example
  * ```ts
@@ -253,10 +297,20 @@ export function sparseExpression(fit: SparseRegression, target: string): string 
  */
 export function sparseModelText(
   fit: SparseRegression,
-  options: { readonly lhs?: (target: string) => string } = {},
+  options: SparseTextOptions & { readonly lhs?: (target: string) => string } = {},
 ): string {
   const lhs = options.lhs ?? ((t: string) => `d/dt ${t}`);
-  return fit.targets.map((t) => `${lhs(t)} = ${sparseExpression(fit, t)}`).join('\n');
+  const lines: string[] = [];
+  if (options.parameters === true) {
+    fit.targets.forEach((target, c) => {
+      fit.terms.forEach((term, j) => {
+        const v = fit.coefficients[c][j];
+        if (v !== 0) lines.push(`param ${coefficientName(target, term)} = ${String(v)}`);
+      });
+    });
+  }
+  for (const t of fit.targets) lines.push(`${lhs(t)} = ${sparseExpression(fit, t, options)}`);
+  return lines.join('\n');
 }
 
 /**
