@@ -165,7 +165,14 @@ export class GraphNetRuntime implements NetRuntime {
 
 const sumOf = (xs: readonly number[]) => xs.reduce((a, c) => a + c, 0);
 
-/** Zero accumulators with the shapes of `p`. */
+/**
+ * Zero accumulators with the shapes of `p`.
+ *
+ * @example
+ * ```ts
+ * zerosLike({ l: { weight: zeros([2, 3]) } }).l.weight.length; // 6
+ * ```
+ */
 export function zerosLike(p: NetParams): NetGradients {
   const out: NetGradients = {};
   for (const [layer, arrays] of Object.entries(p)) {
@@ -175,7 +182,15 @@ export function zerosLike(p: NetParams): NetGradients {
   return out;
 }
 
-/** acc += g, array by array. */
+/**
+ * acc += g, array by array (arrays missing from `acc` are skipped).
+ *
+ * @example
+ * ```ts
+ * const acc = zerosLike(params);
+ * addInto(acc, gradTree);
+ * ```
+ */
 export function addInto(acc: NetGradients, g: NetParams): void {
   for (const [layer, arrays] of Object.entries(g)) {
     for (const [name, t] of Object.entries(arrays)) {

@@ -76,7 +76,15 @@ export interface PetabEvaluation {
   readonly failure: string | null;
 }
 
-/** Natural value of a parameter from its estimation scale, and dx/dz. */
+/**
+ * Natural value x of a parameter from its estimation-scale value z, and dx/dz:
+ * lin x = z (1), log x = eᶻ (x), log10 x = 10ᶻ (x ln 10).
+ *
+ * @example
+ * ```ts
+ * fromScale('log10', 2); // [100, 100 * Math.LN10]
+ * ```
+ */
 export function fromScale(scale: PetabScale, z: number): [number, number] {
   if (scale === 'lin') return [z, 1];
   if (scale === 'log') {
@@ -87,7 +95,14 @@ export function fromScale(scale: PetabScale, z: number): [number, number] {
   return [x, x * Math.LN10];
 }
 
-/** The estimation-scale value of a natural value. */
+/**
+ * The estimation-scale value of a natural value (the inverse of {@link fromScale}).
+ *
+ * @example
+ * ```ts
+ * toScale('log', Math.E); // 1
+ * ```
+ */
 export function toScale(scale: PetabScale, x: number): number {
   return scale === 'lin' ? x : scale === 'log' ? Math.log(x) : Math.log10(x);
 }
@@ -108,7 +123,16 @@ export function nominalPoint(problem: PetabProblem): PetabPoint {
   };
 }
 
-/** −log prior density at natural value x and its derivative. */
+/**
+ * −log of the prior density at the natural value x, and its derivative in x. Normal(μ, σ),
+ * Laplace(μ, b), uniform(a, b), log-normal(μ, σ) and log-Laplace(μ, b) of ln x, exponential(λ),
+ * Cauchy(x₀, γ), with `prior.params` in that order.
+ *
+ * @example
+ * ```ts
+ * priorTerm({ kind: 'normal', params: [0, 1] }, 0); // [0.5 * Math.log(2 * Math.PI), 0]
+ * ```
+ */
 export function priorTerm(prior: Prior, x: number): [number, number] {
   const [a, b] = prior.params;
   switch (prior.kind) {
@@ -141,7 +165,15 @@ export function priorTerm(prior: Prior, x: number): [number, number] {
   }
 }
 
-/** −log p(y | h, σ) and its derivatives in h and σ, for one measurement. */
+/**
+ * −log p(y | h, σ) of one measurement y given the simulation h and noise σ, with its
+ * derivatives in h and σ (see the module documentation for the formulas).
+ *
+ * @example
+ * ```ts
+ * noiseTerm(1, 1, 1, 'lin', 'normal').nll; // 0.5 * Math.log(2 * Math.PI)
+ * ```
+ */
 export function noiseTerm(
   y: number,
   h: number,

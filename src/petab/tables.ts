@@ -57,7 +57,14 @@ export function parseTsv(text: string, file: string, required: readonly string[]
   return { file, columns: header, rows };
 }
 
-/** The cell `col` of `row`, '' when absent. */
+/**
+ * The cell `col` of `row`, '' when absent.
+ *
+ * @example
+ * ```ts
+ * cell({ line: 2, cells: { estimate: 'true' } }, 'estimate'); // 'true'
+ * ```
+ */
 export function cell(row: TableRow, col: string): string {
   return row.cells[col] ?? '';
 }
@@ -82,7 +89,15 @@ export function numberCell(row: TableRow, col: string, file: string, dflt?: numb
   return v;
 }
 
-/** A PEtab number ('1.5', '1e-3', 'inf', '-inf', 'nan'), or null. */
+/**
+ * A PEtab number ('1.5', '1e-3', 'inf', '-inf', 'nan'), or null for anything else.
+ *
+ * @example
+ * ```ts
+ * parseNumber('-inf'); // -Infinity
+ * parseNumber('array'); // null
+ * ```
+ */
 export function parseNumber(s: string): number | null {
   const t = s.trim().toLowerCase();
   if (t === 'inf' || t === '+inf' || t === 'infinity') return Number.POSITIVE_INFINITY;
@@ -92,7 +107,14 @@ export function parseNumber(s: string): number | null {
   return Number(t);
 }
 
-/** A boolean cell: true/false/1/0 (case-insensitive). */
+/**
+ * A boolean cell: true/false/1/0 (case-insensitive); `dflt` for an empty cell, else an error.
+ *
+ * @example
+ * ```ts
+ * booleanCell({ line: 2, cells: { estimate: '1' } }, 'estimate', 'parameters.tsv'); // true
+ * ```
+ */
 export function booleanCell(row: TableRow, col: string, file: string, dflt?: boolean): boolean {
   const s = cell(row, col).toLowerCase();
   if (s === '' && dflt !== undefined) return dflt;

@@ -28,7 +28,14 @@ export interface CaseOutcome {
 /** Solver settings for test cases: tight enough that the solver's error is far below the tolerances. */
 export const CASE_SOLVER = { rtol: 1e-10, atol: 1e-12 } as const;
 
-/** A {@link FileSource} for the sub-folder `dir` of `files`. */
+/**
+ * A {@link FileSource} for the sub-folder `dir` of `files`.
+ *
+ * @example
+ * ```ts
+ * const petab = subSource(nodeFileSource('cases/001'), 'petab');
+ * ```
+ */
 export function subSource(files: FileSource, dir: string): FileSource {
   const join = (p: string) => `${dir.replace(/\/$/, '')}/${p}`;
   return { bytes: (p) => files.bytes(join(p)), text: (p) => files.text(join(p)) };

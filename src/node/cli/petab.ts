@@ -50,7 +50,14 @@ export function caseFolders(dir: string): string[] {
   return nested;
 }
 
-/** Runs the cases in `dirs` (case folders, suite folders or the suite root). */
+/**
+ * Runs the cases in `dirs` (case folders, suite folders or the suite root).
+ *
+ * @example
+ * ```ts
+ * (await runCases(['petab_sciml'])).every((c) => c.pass);
+ * ```
+ */
 export async function runCases(dirs: readonly string[]): Promise<CaseOutcome[]> {
   const out: CaseOutcome[] = [];
   for (const d of dirs)
@@ -58,7 +65,14 @@ export async function runCases(dirs: readonly string[]): Promise<CaseOutcome[]> 
   return out;
 }
 
-/** The `petab-test` command. */
+/**
+ * The `petab-test` command: one JSON line per case on stdout; exit code 0 when all pass.
+ *
+ * @example
+ * ```ts
+ * await petabTestCommand(io, { json: false, debug: false }, ['petab_sciml/ml_model_import']);
+ * ```
+ */
 export async function petabTestCommand(io: Io, _g: GlobalOptions, dirs: readonly string[]): Promise<number> {
   if (dirs.length === 0) throw new UserError('petab-test: give at least one case folder');
   let all = true;
@@ -80,7 +94,15 @@ export interface PetabFitArgs {
   readonly report: boolean;
 }
 
-/** Whether a YAML file is a PEtab problem (rather than a greybox project config). */
+/**
+ * Whether a YAML file is a PEtab problem (rather than a greybox project config): it has a
+ * top-level `format_version`, `model_files`, `sbml_files`, `problems` or `parameter_files`.
+ *
+ * @example
+ * ```ts
+ * isPetabYaml('petab/problem.yaml'); // true
+ * ```
+ */
 export function isPetabYaml(path: string): boolean {
   if (!existsSync(path)) return false;
   const text = readFileSync(path, 'utf8');
@@ -92,6 +114,11 @@ export function isPetabYaml(path: string): boolean {
  * from its nominal values; writes estimates.tsv (mechanistic parameters), NET.json (each
  * network's parameters as a greybox state dict, names layer.array), result.json and
  * report.html to the output folder (default petab-fit).
+ *
+ * @example
+ * ```ts
+ * await petabFitCommand(io, { json: true, debug: false }, 'petab/problem.yaml', { out: 'fit', report: true });
+ * ```
  */
 export async function petabFitCommand(
   io: Io,
