@@ -62,12 +62,6 @@ function blankSubject(id: string, times: Float64Array, nObs = 2): Subject {
 
 const tight = { controller: pid({ rtol: 1e-10, atol: 1e-12 }) };
 
-/** States [times · 2] of a model without networks (its default parameters) at `times`. */
-function simulate(text: string, times: Float64Array): Float64Array {
-  const hm = new HybridModel(parseModel(text), tight);
-  return hm.predict(hm.init(), [blankSubject('sim', times)])[0].states;
-}
-
 function rmse(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;

@@ -4,6 +4,7 @@ import { lasso } from '../../src/discovery/lasso.js';
 import { ridgeLeastSquares } from '../../src/discovery/leastSquares.js';
 import { evaluateLibrary, functionLibrary, libraryTerm } from '../../src/discovery/library.js';
 import {
+  coefficientName,
   coefficientOf,
   predictSparse,
   sparseEquations,
@@ -11,6 +12,7 @@ import {
   sparseModelText,
 } from '../../src/discovery/sparseModel.js';
 import { stlsq } from '../../src/discovery/stlsq.js';
+import { stlsqSweep } from '../../src/discovery/sweep.js';
 import { parseModel } from '../../src/expr/parse.js';
 import { normal, rngKey, uniform } from '../../src/tensor/random.js';
 
@@ -259,5 +261,55 @@ describe('lasso (proximal gradient, FISTA)', () => {
     const sparse = lasso(lib, samples, targets, { lambda: 0.5 });
     expect(sparse.coefficients.every((xi) => xi.filter((v) => v === 0).length >= 4)).toBe(true);
     expect(() => lasso(lib, samples, targets, { lambda: Number.NaN })).toThrow(/lambda must be finite/);
+  });
+});
+
+describe('stlsqSweep and model text with parameters', () => {
+  it('picks the sparsest equation within the tolerance, per target', () => {
+    const { samples, targets } = lvData(150, 21, 0.01);
+    const lib = functionLibrary(['x', 'y'], { degree: 3, sin: true });
+    const sweep = stlsqSweep(lib, samples, targets, { targets: ['dx', 'dy'], tolerance: 0.05 });
+    expect(sweep.withinTolerance).toEqual([true, true]);
+    expect(sweep.chosen.map((c) => c.terms)).toEqual([2, 2]);
+    for (const [c, target] of sweep.fit.targets.entries()) {
+      sweep.fit.terms.forEach((term, j) => {
+        const want = truth[target][term] ?? 0;
+        if (want === 0) expect(sweep.fit.coefficients[c][j]).toBe(0);
+        else expect(Math.abs(sweep.fit.coefficients[c][j] / want - 1)).toBeLessThan(0.02);
+      });
+    }
+    // Every chosen candidate is the sparsest among those within the tolerance.
+    for (const chosen of sweep.chosen) {
+      const ok = sweep.candidates.filter((k) => k.target === chosen.target && k.relativeResidual <= 0.05);
+      expect(Math.min(...ok.map((k) => k.terms))).toBe(chosen.terms);
+    }
+    // An impossible tolerance falls back to the best fit and says so.
+    const strict = stlsqSweep(lib, samples, targets, { tolerance: 1e-9, alphas: [1e-6] });
+    expect(strict.withinTolerance).toEqual([false, false]);
+    expect(() => stlsqSweep(lib, samples, targets, { tolerance: 0 })).toThrow(/tolerance must be/);
+  });
+
+  it('writes the coefficients as parameters that parse', () => {
+    const { samples, targets } = lvData(100, 5);
+    const lib = functionLibrary(['x', 'y'], { degree: 2 });
+    const fit = stlsq(lib, samples, targets, { threshold: 0.05, targets: ['U1', 'U2'] });
+    expect(coefficientName('U1', 'x·y')).toBe('U1_xy');
+    expect(coefficientName('U1', 'x^2·y')).toBe('U1_x2y');
+    expect(coefficientName('U2', 'sin(2*x)')).toBe('U2_sin_2_x');
+    expect(coefficientName('U2', '1')).toBe('U2_const');
+    const text = sparseModelText(fit, { lhs: (t) => `let ${t}`, parameters: true });
+    expect(text.split('\n')).toEqual([
+      `param U1_x = ${fit.coefficients[0][1]}`,
+      `param U1_xy = ${fit.coefficients[0][4]}`,
+      `param U2_y = ${fit.coefficients[1][2]}`,
+      `param U2_xy = ${fit.coefficients[1][4]}`,
+      'let U1 = U1_x * x + U1_xy * x * y',
+      'let U2 = U2_y * y + U2_xy * x * y',
+    ]);
+    const model = parseModel(
+      `state x = 1\nstate y = 2\n${text}\nd/dt x = U1\nd/dt y = U2\nobs o = x ~ normal(1)`,
+    );
+    expect(model.params.map((p) => p.name)).toEqual(['U1_x', 'U1_xy', 'U2_y', 'U2_xy']);
+    expect(model.params[1].value).toBe(fit.coefficients[0][4]);
   });
 });
