@@ -120,6 +120,11 @@ export function program(io: Io, setExit: (code: number) => void): Command {
           throw new UserError(
             `fit: ${problem} is not a PEtab problem file (use --config for a project config)`,
           );
+        const unused = (['config', 'starts', 'cv', 'workers'] as const).filter((k) => o[k] !== undefined);
+        if (unused.length > 0)
+          throw new UserError(
+            `fit: ${unused.map((k) => `--${k}`).join(', ')} do not apply to a PEtab problem`,
+          );
         return petabFitCommand(io, g, problem, o);
       }),
     );
