@@ -31,7 +31,15 @@ export function residualDataset(data: LatentDataset, pred: Float64Array): Latent
   };
 }
 
-/** Elementwise a + b of two prediction arrays. */
+/**
+ * Elementwise a + b of two prediction arrays (the residual model's prediction: first stage
+ * plus the model of its residuals).
+ *
+ * @example
+ * ```ts
+ * addPredictions(Float64Array.of(1, 2), Float64Array.of(0.5, -1)); // [1.5, 1]
+ * ```
+ */
 export function addPredictions(a: Float64Array, b: Float64Array): Float64Array {
   if (a.length !== b.length) throw new RangeError(`addPredictions: lengths ${a.length} and ${b.length}`);
   return Float64Array.from(a, (v, i) => v + b[i]);

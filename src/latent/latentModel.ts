@@ -273,7 +273,14 @@ export class LatentModel {
   }
 }
 
-/** 0, 1, …, patients − 1. */
+/**
+ * 0, 1, …, patients − 1: every patient of a dataset.
+ *
+ * @example
+ * ```ts
+ * allIndices({ times: Float64Array.of(0), nObs: 1, patients: [{ x: Float64Array.of(1), doses: [] }] }); // [0]
+ * ```
+ */
 export function allIndices(data: LatentDataset): number[] {
   return Array.from({ length: data.patients.length }, (_, i) => i);
 }
@@ -297,7 +304,15 @@ function observed(data: LatentDataset, idx: readonly number[], K: number): { val
   };
 }
 
-/** Checks the shapes of a dataset against a model. */
+/**
+ * Checks a dataset against a model: K observed dimensions, at least `history` time points,
+ * increasing times, T·K values per patient; throws a RangeError naming the problem.
+ *
+ * @example
+ * ```ts
+ * checkData(data, 20, 5); // throws if data.nObs !== 20, or fewer than 5 time points, …
+ * ```
+ */
 export function checkData(data: LatentDataset, nObs: number, history: number): void {
   const T = data.times.length;
   if (data.nObs !== nObs)

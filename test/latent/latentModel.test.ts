@@ -5,7 +5,6 @@ import { sum } from '../../src/autodiff/ops/reduce.js';
 import { Tensor, tensor } from '../../src/autodiff/tensor.js';
 import { valueAndGrad } from '../../src/autodiff/transforms.js';
 import { type Tree, treeLeaves, treeUnflatten } from '../../src/autodiff/tree.js';
-import { parseModel } from '../../src/expr/parse.js';
 import type { NetWeights } from '../../src/hybrid/netRuntime.js';
 import { applyEnsemble, ensembleWeights, residualDataset } from '../../src/latent/baselines.js';
 import { covidLatentModel, covidLatentOptions, covidLatentSource } from '../../src/latent/covidLatent.js';
