@@ -11,7 +11,7 @@ import { evaluatePetab, noiseTerm, nominalPoint, type PetabPoint } from '../../s
 import { loadPetabProblem } from '../../src/petab/problem.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { testRng } from '../support/fd.js';
-import { syntheticFiles } from './synthetic.js';
+import { SYNTHETIC, syntheticFiles } from './synthetic.js';
 
 const solver = { method: vern7(), rtol: 1e-12, atol: 1e-14 } as const;
 
@@ -117,6 +117,27 @@ describe('the PEtab objective on a synthetic problem', () => {
       expect(Math.abs(analytic - fd)).toBeLessThan(1e-6 * Math.max(1, Math.abs(fd)));
       expect(frozen).toEqual(['obsnet.layer1.weight', 'obsnet.layer1.bias']);
     }
+  });
+
+  it('gives the same objective and gradient when the parameter network runs inside the dynamics', async () => {
+    const a = await loadPetabProblem(syntheticFiles());
+    const yaml = SYNTHETIC['problem.yaml'].replace(
+      'pre: {location: pre.yaml, format: YAML, static: true}',
+      'pre: {location: pre.yaml, format: YAML, static: false}',
+    );
+    const b = await loadPetabProblem(syntheticFiles({ 'problem.yaml': yaml }));
+    expect(b.nets.find((n) => n.id === 'pre')?.static).toBe(false);
+    const ra = evaluatePetab(a, nominalPoint(a), solver);
+    const rb = evaluatePetab(b, nominalPoint(b), solver);
+    expect(rb.value).toBeCloseTo(ra.value, 9);
+    ra.gradient!.mech.forEach((v, j) => {
+      expect(rb.gradient!.mech[j]).toBeCloseTo(v, 6);
+    });
+    const ga = ra.gradient!.nets.pre.layer1.weight;
+    const gb = rb.gradient!.nets.pre.layer1.weight;
+    ga.forEach((v, i) => {
+      expect(gb[i]).toBeCloseTo(v, 6);
+    });
   });
 
   it('each mechanistic parameter separately (scales lin, log, log10; priors)', async () => {
