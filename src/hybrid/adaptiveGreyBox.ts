@@ -26,6 +26,7 @@ import type { HybridModel, HybridParams } from './hybridModel.js';
 import type { DataLoss } from './loss.js';
 import { objective } from './objective.js';
 import type { Regularizer } from './regularizers.js';
+import { toEstimationScale } from './scales.js';
 import type { Subject } from './subject.js';
 import { type Optimizer, train } from './trainer.js';
 import type { TrajectoryRegularizer } from './trajectoryBatch.js';
@@ -96,10 +97,6 @@ function resolvePrior(
   });
 }
 
-function toScale(scale: 'lin' | 'log' | 'logit', x: number): number {
-  return scale === 'lin' ? x : scale === 'log' ? Math.log(x) : Math.log(x / (1 - x));
-}
-
 /** params with the boxed entries of `mech` set to natural values `x` (estimation scale). */
 function withValues(
   hm: HybridModel,
@@ -109,7 +106,7 @@ function withValues(
 ): HybridParams {
   const z = Float64Array.from(params.mech.data);
   boxed.forEach(({ k }, i) => {
-    z[k] = toScale(hm.model.params[hm.estimated[k]].scale, x[i]);
+    z[k] = toEstimationScale(hm.model.params[hm.estimated[k]].scale, x[i]);
   });
   return { ...params, mech: new Tensor(new NDArray(z, [z.length])) };
 }
