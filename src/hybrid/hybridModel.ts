@@ -410,7 +410,14 @@ export class HybridModel {
       piece.segment === 0 && piece.subject.y0 === undefined ? [b] : [],
     );
     if (fromInitial.length > 0) {
-      this.compiled.initialVjp(p, this.covariatesOf(pieces), y0Bar, pBar, N, Int32Array.from(fromInitial));
+      this.compiled.initialVjp(
+        p,
+        this.covariatesOf(pieces),
+        y0Bar,
+        pBar,
+        fromInitial.length,
+        Int32Array.from(fromInitial),
+      );
     }
     pieces.forEach((piece, b) => {
       if (piece.segment === 0) return;
