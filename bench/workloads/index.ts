@@ -1,6 +1,7 @@
 import type { Workload } from '../harness.js';
 import { adjointMemory } from './adjointMemory.js';
 import { w2MechFitStep } from './fit.js';
+import { hgsEpoch } from './hgsEpoch.js';
 import { w1HybridFitStep } from './hybridFit.js';
 import { matmul25x64x64, matmul64, matmul256 } from './matmul.js';
 import { mlpFwdBwd } from './mlp.js';
@@ -20,4 +21,5 @@ export const workloads: readonly Workload[] = [
   stiffRober,
   stiffHires,
   adjointMemory,
+  hgsEpoch,
 ];
