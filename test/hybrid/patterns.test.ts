@@ -151,9 +151,9 @@ describe('hybrid patterns in the model language', () => {
       observations: wave(k).map((v) => v / 2),
       inputs: {
         temp: {
-          times: Float64Array.of(0, 2, 5),
-          values: Float64Array.of(20, 25 + k, 22),
-          interpolation: 'linear',
+          times: [0, 2, 5],
+          values: [20, 25 + k, 22],
+          interpolation: 'linear' as const,
         },
       },
     }));
