@@ -348,6 +348,18 @@ function checkNetOrder(m: Model): void {
  * For each network call: whether its inputs depend only on parameters, covariates, numbers
  * and outputs of such calls (a static, per-subject call: "ML first" parameter and
  * initial-state networks). Calls in a cycle count as not static.
+ *
+ * @example
+ * ```ts
+ * const m = parseModel(`
+ *   covariate WT = 70
+ *   state x = 1
+ *   net P(WT/70) -> (k) : mlp(4, tanh)
+ *   net F(x) -> (a) : mlp(4, tanh)
+ *   d/dt x = -exp(P.k)*x + F.a
+ * `);
+ * staticCalls(m); // [true, false]
+ * ```
  */
 export function staticCalls(m: ModelParts): boolean[] {
   const memo = new Array<number>(m.calls.length).fill(0); // 0 unknown, 1 static, 2 not, 3 on path
