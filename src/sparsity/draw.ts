@@ -143,7 +143,7 @@ export function graphToSvg(graph: StructureGraph, options: DrawOptions = {}): st
     byLayer.get(l)!.push(name);
   }
   const colW = 150;
-  const rowH = 70;
+  const rowH = 110;
   const boxH = 28;
   const charW = 7;
   const maxRows = Math.max(...[...byLayer.values()].map((v) => v.length), 1);
@@ -185,7 +185,7 @@ export function graphToSvg(graph: StructureGraph, options: DrawOptions = {}): st
         : e.origin === 'user'
           ? 'green'
           : 'black';
-  for (const e of graph.edges) {
+  for (const [edgeIndex, e] of graph.edges.entries()) {
     const a = pos.get(e.from)!;
     const b = pos.get(e.to)!;
     const color = edgeColor(e);
@@ -208,9 +208,13 @@ export function graphToSvg(graph: StructureGraph, options: DrawOptions = {}): st
       const sameColumn = Math.abs(b.x - a.x) < 1;
       const y0 = a.y;
       const y1 = b.y;
-      const bend = sameColumn ? 40 : Math.min(30, Math.abs(x1 - x0) / 4);
+      // Edges that skip layers bow further out, alternately above and below, so that shortcuts
+      // do not hide the chains they skip.
+      const span = Math.max(1, Math.round(Math.abs(b.x - a.x) / colW));
+      const side = span > 1 && edgeIndex % 2 === 1 ? -1 : 1;
+      const bend = sameColumn ? 40 : span === 1 ? 8 : 22 * span;
       const cx = (x0 + x1) / 2 + (sameColumn ? bend : 0);
-      const cy = (y0 + y1) / 2 - (sameColumn ? 0 : bend * (forward ? 0.5 : -1));
+      const cy = (y0 + y1) / 2 - (sameColumn ? 0 : bend * side * (forward ? 1 : -1));
       const sx0 = sameColumn ? a.x + a.w / 2 : x0;
       const sx1 = sameColumn ? b.x + b.w / 2 : x1;
       out.push(
