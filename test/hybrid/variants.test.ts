@@ -5,6 +5,7 @@ import { printModel } from '../../src/expr/print.js';
 import { HybridModel, type HybridParams } from '../../src/hybrid/hybridModel.js';
 import { applyMlp } from '../../src/hybrid/netRuntime.js';
 import type { Subject } from '../../src/hybrid/subject.js';
+import { train } from '../../src/hybrid/trainer.js';
 import {
   baselines,
   fixParameters,
@@ -14,6 +15,7 @@ import {
 } from '../../src/hybrid/variants.js';
 import { pid } from '../../src/ode/controller.js';
 import { dopri5 } from '../../src/ode/methods/dopri5.js';
+import { adam } from '../../src/optim/adam.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { rngKey } from '../../src/tensor/random.js';
 import { expectDirectionalFd } from './treeFd.js';
@@ -183,6 +185,32 @@ describe('model variants for baselines', () => {
     const fixed = fixParameters(hybrid, { V: 20 });
     expect(new HybridModel(fixed).estimatedNames).toEqual(['ka', 'CL', 's']);
   });
+
+  it('two-stage residual baseline: the Δ net on the frozen stage-1 physics lowers the loss', () => {
+    const decay = parseModel(`
+      param k = 0.3 in [0.01, 5] scale log
+      state x = 1
+      net F(x) -> (a) : mlp(4, tanh)
+      d/dt x = -k*x + F.a
+      obs y = x ~ normal(0.1)
+    `);
+    const times = Float64Array.from({ length: 12 }, (_, i) => 0.5 * (i + 1));
+    const data: Subject[] = [
+      { id: 'd', times, observations: times.map((t) => Math.exp(-0.7 * t) + 0.2 * Math.sin(2 * t)) },
+    ];
+    const b = baselines(decay, { hidden: [16] });
+    const stage1 = new HybridModel(b.mechanistic);
+    const fit1 = train(stage1, stage1.init(), data, { optimizer: adam(5e-2), epochs: 150 });
+    const loss1 = stage1.evaluate(fit1.params, data, { gradient: false }).value;
+    expect(Math.abs(stage1.parameterValues(fit1.params).k - 0.7)).toBeLessThan(0.15);
+    const stage2 = new HybridModel(b.residual(stage1.parameterValues(fit1.params)));
+    expect(stage2.estimatedNames).toEqual([]);
+    const fit2 = train(stage2, stage2.init(rngKey(1)), data, { optimizer: adam(3e-2), epochs: 800 });
+    const loss2 = stage2.evaluate(fit2.params, data, { gradient: false }).value;
+    expect(loss2).toBeLessThan(loss1 / 3);
+    // Stage 2 did not move the physics.
+    expect(stage2.parameterValues(fit2.params).k).toBe(stage1.parameterValues(fit1.params).k);
+  }, 30_000);
 
   it('explain bad requests', () => {
     expect(() => mechanisticOnly(hybrid, { nets: ['H'] })).toThrow(/no network "H".*F, G/);
