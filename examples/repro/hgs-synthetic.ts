@@ -144,7 +144,8 @@ samples → forecast 10. True pathways u1 → a → b → y and u2 → c → y (
 - HGS: no cycles to merge here; pathway closure with maximum skip 1; 3-fold CV over λ1; refit.
   Baselines: dense MNODE on the starting graph, elastic net (l1 0.1, l2 1e-3) and group lasso (0.1)
   on the first layers over the augmented graph, black-box neural ODE (one network over all
-  states), LSTM encoder–decoder.
+  states), LSTM encoder–decoder. Every baseline trains as many epochs as HGS's final fit in
+  total (path up to the chosen λ1 plus refit).
 - **Peak RMSE**: per window, the error at k* = argmax_k |y_k − y_last| (the extreme of the
   excursion), RMSE over windows. **ENP**: non-zero parameters that can affect the forecast,
   encoder included. **Edge recovery**: over the kept edges other than self-loops; a kept shortcut

@@ -92,14 +92,14 @@ export interface Comparison {
 /** Fits HGS and every baseline on `train` and scores them on `test`. */
 export async function compare(
   settings: CompareSettings,
-  train: ForecastSet,
+  trainSet: ForecastSet,
   test: ForecastSet,
   unscale: (x: number) => number,
   ranges: boolean,
 ): Promise<Comparison> {
   const { log, seed } = settings;
   const t0 = Date.now();
-  const r = await hgs(settings.graph, train, {
+  const r = await hgs(settings.graph, trainSet, {
     ...settings.hgs,
     mnode: settings.mnode,
     train: settings.train,
@@ -113,7 +113,16 @@ export async function compare(
     enp: r.enp,
     graph: r.graphs.pruned,
   };
-  const common = { mnode: settings.mnode, train: { ...settings.train, seed }, seed };
+  // Every baseline gets as many epochs as the final HGS fit used (path up to λ1, then refit),
+  // so that HGS's extra passes are not mistaken for a benefit of sparsity.
+  const lambdas = settings.hgs.lambdas ?? [0, 0.05, 0.1, 0.2, 0.3, 0.5];
+  const epochs =
+    (settings.train.epochs ?? 50) +
+    (settings.hgs.pathEpochs ?? 10) * lambdas.filter((l) => l < r.lambda1).length +
+    (settings.hgs.refitEpochs ?? 20);
+  log(`  baselines: ${epochs} epochs each (as many as the final HGS fit)`);
+  const train = { ...settings.train, epochs, seed };
+  const common = { mnode: settings.mnode, train, seed };
   const fitted: FittedForecaster[] = [hgsFitted];
   const timed = (name: string, fit: () => FittedForecaster) => {
     const t = Date.now();
@@ -121,32 +130,30 @@ export async function compare(
     log(`  ${name} fitted in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     fitted.push(f);
   };
-  timed('dense', () => fitMnodeBaseline('dense', r.graphs.condensed, train, common));
+  timed('dense', () => fitMnodeBaseline('dense', r.graphs.condensed, trainSet, common));
   timed('elasticNet', () =>
-    fitMnodeBaseline('elasticNet', r.graphs.augmented, train, {
+    fitMnodeBaseline('elasticNet', r.graphs.augmented, trainSet, {
       ...common,
       penalty: { kind: 'elasticNet', ...settings.elasticNet },
     }),
   );
   timed('groupLasso', () =>
-    fitMnodeBaseline('groupLasso', r.graphs.augmented, train, {
+    fitMnodeBaseline('groupLasso', r.graphs.augmented, trainSet, {
       ...common,
       penalty: { kind: 'groupLasso', lambda: settings.groupLasso },
     }),
   );
   if (settings.reduced !== undefined) {
     const reduced = settings.reduced;
-    timed('reduced', () => fitMnodeBaseline('reduced', reduced, train, common));
+    timed('reduced', () => fitMnodeBaseline('reduced', reduced, trainSet, common));
   }
   timed('node', () =>
-    fitMnodeBaseline('node', blackBoxGraph(r.graphs.condensed), train, {
+    fitMnodeBaseline('node', blackBoxGraph(r.graphs.condensed), trainSet, {
       ...common,
       mnode: { ...settings.mnode, hidden: settings.nodeHidden },
     }),
   );
-  timed('lstm', () =>
-    fitLstmBaseline(train, { hidden: settings.lstmHidden, train: { ...settings.train, seed }, seed }),
-  );
+  timed('lstm', () => fitLstmBaseline(trainSet, { hidden: settings.lstmHidden, train, seed }));
   const scores: Record<string, Scores> = {};
   for (const f of fitted) scores[f.name] = score(f.predict(test), test, unscale, f.enp.total, ranges);
   return { hgs: r, fitted, scores };
