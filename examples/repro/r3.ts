@@ -143,8 +143,52 @@ async function run(options: RunOptions): Promise<{ metrics: Record<string, unkno
   const samples = Array.from({ length: m }, (_, i) => [udeFine[2 * i], udeFine[2 * i + 1]]);
   const targets = Array.from({ length: m }, (_, i) => [netOut[2 * i], netOut[2 * i + 1]]);
   const library = functionLibrary(['x', 'y'], { degree: 5, sin: true });
-  const tolerance = 0.05;
-  const sweep = stlsqSweep(library, samples, targets, { targets: ['U1', 'U2'], tolerance });
+  // A ladder of tolerances, sparsest first: each sweep gives the sparsest equations that explain
+  // the network to within that tolerance; the first whose model, with its coefficients refitted,
+  // fits the data about as well as the UDE (sum of squares ≤ 3 × the UDE's) is kept.
+  const ladder = [0.2, 0.1, 0.05, 0.02, 0.01];
+  const acceptSse = 3 * lossFinal;
+  type Rung = {
+    tolerance: number;
+    sweep: ReturnType<typeof stlsqSweep>;
+    text: string;
+    rec: HybridModel;
+    start: HybridParams;
+    refit: HybridParams;
+    sse: number;
+  };
+  const rungs: Rung[] = [];
+  let chosen: Rung | null = null;
+  for (const tolerance of ladder) {
+    const sweep = stlsqSweep(library, samples, targets, { targets: ['U1', 'U2'], tolerance });
+    const text = recoveredText(sweep.fit);
+    const rec = new HybridModel(parseModel(text), tight);
+    const start = rec.init();
+    let refit = start;
+    let sse = Number.POSITIVE_INFINITY;
+    try {
+      refit = polish(rec, start, [data], { iterations: 200, gradTolerance: 1e-12 }).params;
+      sse = rec.evaluate(refit, [data], { gradient: false }).dataLoss * n;
+    } catch (err) {
+      log(`r3: tolerance ${tolerance}: the refit failed (${(err as Error).message.slice(0, 120)})`);
+    }
+    if (!Number.isFinite(sse)) sse = Number.POSITIVE_INFINITY;
+    const rung = { tolerance, sweep, text, rec, start, refit, sse };
+    rungs.push(rung);
+    log(
+      `r3: tolerance ${tolerance}: ${sparseEquations(sweep.fit).join('; ')}; refitted SSE ${sse.toPrecision(3)}`,
+    );
+    if (sse <= acceptSse) {
+      chosen = rung;
+      break;
+    }
+  }
+  const accepted = chosen !== null;
+  const pick: Rung = chosen ?? rungs.reduce((a, b) => (b.sse < a.sse ? b : a));
+  const { sweep, rec, refit } = pick;
+  const recText = pick.text;
+  const recStart = pick.start;
+  const tolerance = pick.tolerance;
   const fit = sweep.fit;
   const equations = sparseEquations(fit);
   for (const e of equations) log(`r3: ${e}`);
@@ -156,19 +200,6 @@ async function run(options: RunOptions): Promise<{ metrics: Record<string, unkno
     Math.abs(c2 / TRUTH.gamma - 1) <= 0.1 &&
     support[0] === 1 &&
     support[1] === 1;
-
-  // ---- refit the recovered model's coefficients to the data (the paper's last step)
-  const recText = recoveredText(fit);
-  const rec = new HybridModel(parseModel(recText), tight);
-  const recStart = rec.init();
-  let refit = recStart;
-  try {
-    refit = polish(rec, recStart, [data], { iterations: 200, gradTolerance: 1e-12 }).params;
-  } catch (err) {
-    log(
-      `r3: the refit of the recovered model failed (${(err as Error).message}); keeping the STLSQ coefficients`,
-    );
-  }
   const refitValues = rec.parameterValues(refit);
   log(`r3: refitted coefficients ${JSON.stringify(refitValues)}`);
 
@@ -289,7 +320,19 @@ async function run(options: RunOptions): Promise<{ metrics: Record<string, unkno
     '',
     '## Sparse regression of the network',
     '',
-    `STLSQ over ${library.terms.length} terms (monomials of x, y up to degree 5, sin x, sin y; columns normalized), fitted to U(x̂, ŷ) at ${m} points of the UDE trajectory on t ∈ [0, 3] (every 0.01). The threshold and ridge weight come from a sweep (\`stlsqSweep\`: thresholds 10^-3 … 10, α ∈ {0, 1e-6, 1e-5, 1e-4, 1e-3}), which keeps for each output the sparsest equation whose rms residual is within ${tolerance * 100} % of the output's rms — chosen: ${sweep.chosen.map((c) => `${c.target}: threshold ${c.threshold.toPrecision(3)}, α ${c.alpha}, ${c.terms} term${c.terms === 1 ? '' : 's'}, residual ${(c.relativeResidual * 100).toFixed(2)} %${sweep.withinTolerance[fit.targets.indexOf(c.target)] ? '' : ' (tolerance not met: best fit)'}`).join('; ')}. Recovered:`,
+    `STLSQ over ${library.terms.length} terms (monomials of x, y up to degree 5, sin x, sin y; columns normalized), fitted to U(x̂, ŷ) at ${m} points of the UDE trajectory on t ∈ [0, 3] (every 0.01). Threshold and ridge weight come from a sweep (\`stlsqSweep\`: thresholds 10^-3 … 10, α ∈ {0, 1e-6, 1e-5, 1e-4, 1e-3}, thresholds on coefficients and on rms contributions), which keeps for each output the sparsest equation whose rms residual is within a tolerance of the output's rms. The tolerance is not tuned by hand: a ladder 20 %, 10 %, 5 %, 2 %, 1 % is tried sparsest first, each candidate model's coefficients are refitted to the 31 data points, and the first whose sum of squares is at most 3 × the UDE's (${acceptSse.toPrecision(3)}) is kept${accepted ? '' : ' — none was, so the best-fitting one is shown'}:`,
+    '',
+    markdownTable(
+      ['tolerance', 'equations', 'refitted SSE on the data', 'kept'],
+      rungs.map((r) => [
+        `${r.tolerance * 100} %`,
+        sparseEquations(r.sweep.fit).join('; '),
+        Number.isFinite(r.sse) ? r.sse.toPrecision(3) : 'fit failed',
+        r === pick ? (accepted ? 'yes' : 'best of none') : '',
+      ]),
+    ),
+    '',
+    `Chosen (tolerance ${tolerance * 100} %): ${sweep.chosen.map((c) => `${c.target}: threshold ${c.threshold.toPrecision(3)} on the ${c.thresholdOn}, α ${c.alpha}, ${c.terms} term${c.terms === 1 ? '' : 's'}, residual ${(c.relativeResidual * 100).toFixed(2)} %`).join('; ')}. Recovered:`,
     '',
     '```',
     ...equations,
@@ -334,6 +377,8 @@ async function run(options: RunOptions): Promise<{ metrics: Record<string, unkno
       support_sizes: support,
       refitted: { U1_xy: refitValues.U1_xy ?? null, U2_xy: refitValues.U2_xy ?? null },
       recovered,
+      sparse_tolerance: tolerance,
+      data_fit_accepted: accepted,
       extrapolation_rmse: extrapolationRmse,
       extrapolation_rmse_stlsq: rawRmse,
       extrapolation_rmse_ude: udeRmse,

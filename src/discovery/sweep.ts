@@ -8,7 +8,9 @@ import type { SparseRegression } from './sparseModel.js';
 import { type StlsqOptions, stlsq } from './stlsq.js';
 
 /** Options of {@link stlsqSweep}. */
-export interface StlsqSweepOptions extends Omit<StlsqOptions, 'threshold' | 'alpha'> {
+export interface StlsqSweepOptions extends Omit<StlsqOptions, 'threshold' | 'alpha' | 'thresholdOn'> {
+  /** What the thresholds are compared with (default: both `'coefficient'` and `'contribution'` are tried). */
+  readonly thresholdOn?: StlsqOptions['thresholdOn'] | 'both';
   /** Thresholds to try (default 10^(−3), 10^(−2.9), …, 10¹). */
   readonly thresholds?: readonly number[];
   /** Ridge weights to try (default [0, 1e-6, 1e-5, 1e-4, 1e-3]). */
@@ -25,6 +27,7 @@ export interface SweepCandidate {
   readonly target: string;
   readonly threshold: number;
   readonly alpha: number;
+  readonly thresholdOn: 'coefficient' | 'contribution';
   /** Number of terms kept. */
   readonly terms: number;
   /** rms residual / rms target. */
@@ -44,7 +47,8 @@ export interface StlsqSweepResult {
 }
 
 /**
- * Runs {@link stlsq} for every threshold × ridge weight and picks, for each target
+ * Runs {@link stlsq} for every threshold × ridge weight (× threshold kind, by default both
+ * the coefficient and the rms-contribution threshold) and picks, for each target
  * separately, the sparsest equation whose rms residual is at most `tolerance` times the rms of
  * the target (ties: the smaller residual). When none meets the tolerance the best-fitting one
  * is taken and `withinTolerance` says so. Candidates whose solve fails (an ill-conditioned
@@ -88,7 +92,9 @@ export function stlsqSweep(
   if (thresholds.length === 0 || alphas.length === 0) {
     throw new RangeError(`${what}: give at least one threshold and one alpha`);
   }
-  const { thresholds: _t, alphas: _a, tolerance: _tol, ...base } = options;
+  const { thresholds: _t, alphas: _a, tolerance: _tol, thresholdOn: on, ...base } = options;
+  const kinds: ('coefficient' | 'contribution')[] =
+    on === undefined || on === 'both' ? ['coefficient', 'contribution'] : [on];
   const k = targets[0]?.length ?? 0;
   const rmsTarget = Array.from({ length: k }, (_, c) =>
     Math.sqrt(targets.reduce((s, row) => s + row[c] ** 2, 0) / Math.max(targets.length, 1)),
@@ -105,11 +111,11 @@ export function stlsqSweep(
   const candidates: SweepCandidate[] = [];
   let template: SparseRegression | null = null;
   let lastError: unknown = null;
-  for (const alpha of alphas) {
+  for (const [alpha, thresholdOn] of alphas.flatMap((a) => kinds.map((kind) => [a, kind] as const))) {
     for (const threshold of thresholds) {
       let fit: SparseRegression;
       try {
-        fit = stlsq(library, samples, targets, { ...base, threshold, alpha });
+        fit = stlsq(library, samples, targets, { ...base, threshold, alpha, thresholdOn });
       } catch (err) {
         if (err instanceof RangeError && /ill-conditioned|underdetermined/.test(err.message)) {
           lastError = err;
@@ -121,7 +127,7 @@ export function stlsqSweep(
       fit.targets.forEach((target, c) => {
         const terms = fit.coefficients[c].reduce((a, v) => a + (v !== 0 ? 1 : 0), 0);
         const relativeResidual = rmsTarget[c] === 0 ? 0 : fit.residualRms[c] / rmsTarget[c];
-        const candidate = { target, threshold, alpha, terms, relativeResidual };
+        const candidate = { target, threshold, alpha, thresholdOn, terms, relativeResidual };
         candidates.push(candidate);
         const found: Found = {
           candidate,
