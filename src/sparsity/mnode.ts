@@ -8,7 +8,8 @@
  * where u₁…u_k are v's parents in the graph (states and exogenous inputs, a self-loop included)
  * and w_uv is one learnable weight per edge (it scales all of a super-node's components).
  * A zero weight removes the edge exactly. The rollout is forward Euler on the sample grid
- * (`substeps` Euler steps of length dt/substeps per sample interval, inputs held constant over
+ * (`substeps` Euler steps of length dt/substeps per sample interval, or classical RK4 with
+ * `method: 'rk4'`; inputs held constant over
  * each interval). An LSTM encoder reads the history (observed values and inputs) and gives the
  * initial latent state of every node; an observed state starts at its last observed value plus
  * the encoder's correction. The decoder reads the observed states as the observations.
@@ -123,8 +124,10 @@ export interface MnodeOptions {
   readonly encoderHidden?: number;
   /** Time between samples in the model's time unit (default 1: one sample interval). */
   readonly dt?: number;
-  /** Euler steps per sample interval (default 1). */
+  /** Steps per sample interval (default 1). */
   readonly substeps?: number;
+  /** The fixed-step method: forward Euler (default, as in the paper) or classical RK4. */
+  readonly method?: 'euler' | 'rk4';
   /** Learnable edge weights (default true); false fixes every w_uv = 1 (dense baselines). */
   readonly edgeWeights?: boolean;
 }
@@ -246,7 +249,7 @@ function positiveInteger(v: number, name: string): number {
  */
 export function mnode(graph: StructureGraph, observed: readonly string[], options: MnodeOptions = {}): Mnode {
   const where = 'mnode';
-  const known = ['hidden', 'activation', 'encoderHidden', 'dt', 'substeps', 'edgeWeights'];
+  const known = ['hidden', 'activation', 'encoderHidden', 'dt', 'substeps', 'method', 'edgeWeights'];
   for (const k of Object.keys(options)) {
     if (!known.includes(k)) throw new Error(`${where}: unknown option "${k}" (known: ${known.join(', ')})`);
   }
@@ -256,8 +259,12 @@ export function mnode(graph: StructureGraph, observed: readonly string[], option
     encoderHidden: positiveInteger(options.encoderHidden ?? 16, 'encoderHidden'),
     dt: options.dt ?? 1,
     substeps: positiveInteger(options.substeps ?? 1, 'substeps'),
+    method: options.method ?? 'euler',
     edgeWeights: options.edgeWeights ?? true,
   };
+  if (opts.method !== 'euler' && opts.method !== 'rk4') {
+    throw new Error(`${where}: method must be 'euler' or 'rk4', got ${JSON.stringify(opts.method)}`);
+  }
   if (!(opts.dt > 0 && Number.isFinite(opts.dt)))
     throw new RangeError(`${where}: dt must be a positive number, got ${opts.dt}`);
   if (graph.nodes.length === 0) throw new Error(`${where}: the graph has no nodes`);
@@ -365,23 +372,36 @@ export function mnode(graph: StructureGraph, observed: readonly string[], option
     const outputs: Tensor[] = [];
     for (let k = 0; k < batch.horizon; k++) {
       const u = batch.future[k];
-      for (let s = 0; s < opts.substeps; s++) {
-        const next: Tensor[] = new Array(nodes.length);
-        for (let v = 0; v < nodes.length; v++) {
-          const node = nodes[v];
+      // The vector field of every node at the given node states, inputs u held over the interval.
+      const field = (at: readonly Tensor[]): Tensor[] =>
+        nodes.map((node, v) => {
           let x: Tensor;
           if (node.incoming.length === 0) x = tensor(new Float64Array(batch.n), [batch.n, 1]);
           else {
             const parts = node.incoming.map((e) =>
-              e.kind === 'input' ? u[inputIndex.get(e.from)!] : states[nodeIdx.get(e.from)!],
+              e.kind === 'input' ? u[inputIndex.get(e.from)!] : at[nodeIdx.get(e.from)!],
             );
             x = parts.length === 1 ? parts[0] : concat(parts, 1);
             const cw = colWeights[v];
             if (cw !== null) x = mul(x, cw);
           }
-          next[v] = add(states[v], mul(nets[v].apply(params.f[v], x), h));
+          return nets[v].apply(params.f[v], x);
+        });
+      const axpy = (a: readonly Tensor[], b: readonly Tensor[], c: number) =>
+        a.map((t, v) => add(t, mul(b[v], c)));
+      for (let s = 0; s < opts.substeps; s++) {
+        const k1 = field(states);
+        if (opts.method === 'euler') {
+          states = axpy(states, k1, h);
+        } else {
+          // Classical RK4: y + h/6·(k1 + 2k2 + 2k3 + k4).
+          const k2 = field(axpy(states, k1, h / 2));
+          const k3 = field(axpy(states, k2, h / 2));
+          const k4 = field(axpy(states, k3, h));
+          states = states.map((t, v) =>
+            add(t, mul(add(add(k1[v], k4[v]), mul(add(k2[v], k3[v]), 2)), h / 6)),
+          );
         }
-        states = next;
       }
       const obs = obsAt.map(({ v, c }) =>
         nodes[v].members.length === 1 ? states[v] : slice(states[v], [{}, { start: c, stop: c + 1 }]),

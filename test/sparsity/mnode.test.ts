@@ -124,6 +124,60 @@ describe('mnode', () => {
     expect(Array.from(b2)).not.toEqual(Array.from(a2));
   });
 
+  it('RK4 gradients match finite differences too', () => {
+    const rk = mnode(graph, ['y'], { hidden: [3], encoderHidden: 3, method: 'rk4', dt: 0.5 });
+    const params = rk.init(rngKey(4));
+    const loss = (p: MnodeParams) => forecastMse(rk.forecast(p, batch), batch);
+    const [, g] = valueAndGrad(loss)(params);
+    const leaves = treeLeaves(params);
+    const gl = treeLeaves(g);
+    const eps = 1e-6;
+    leaves.forEach((leaf, li) => {
+      const j = leaf.size - 1;
+      const at = (delta: number) => {
+        const d = leaf.data.slice();
+        d[j] += delta;
+        return loss(
+          treeUnflatten(
+            params,
+            leaves.map((l, k) => (k === li ? tensor(d, l.shape) : l)),
+          ),
+        ).item();
+      };
+      expect(gl[li].data[j]).toBeCloseTo((at(eps) - at(-eps)) / (2 * eps), 6);
+    });
+  });
+
+  it('Euler converges at order 1 and RK4 at order 4 in the step', () => {
+    const base = { hidden: [4], encoderHidden: 3, dt: 1 };
+    const p = mnode(graph, ['y'], base).init(rngKey(6));
+    // Larger dynamics so that the discretization error is well above rounding.
+    const big: MnodeParams = {
+      ...p,
+      f: p.f.map((f) => {
+        const last = f['2'] as { weight: Tensor; bias: Tensor };
+        return {
+          ...f,
+          '2': {
+            weight: tensor(
+              last.weight.data.map((x) => 20 * x),
+              last.weight.shape,
+            ),
+            bias: last.bias,
+          },
+        };
+      }),
+    };
+    const run = (method: 'euler' | 'rk4', substeps: number) =>
+      mnode(graph, ['y'], { ...base, method, substeps }).forecast(big, batch).data;
+    const ref = run('rk4', 256);
+    const err = (y: Float64Array) => Math.max(...y.map((v, i) => Math.abs(v - ref[i])));
+    const orderOf = (method: 'euler' | 'rk4', s: number) =>
+      Math.log2(err(run(method, s)) / err(run(method, 2 * s)));
+    expect(orderOf('euler', 16)).toBeCloseTo(1, 0);
+    expect(orderOf('rk4', 4)).toBeCloseTo(4, 0);
+  });
+
   it('subsets windows and rejects unknown options', () => {
     const sub = subsetForecast(set, [2, 0]);
     expect(sub.n).toBe(2);
