@@ -22,6 +22,7 @@ import {
 } from './commands.js';
 import { UserError } from './errors.js';
 import { isPetabYaml, petabFitCommand, petabTestCommand } from './petab.js';
+import { type SparsifyArgs, sparsifyCommand } from './sparsify.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -146,6 +147,37 @@ export function program(io: Io, setExit: (code: number) => void): Command {
     .option('--format <format>', 'long, wide or nonmem (default: from the header)')
     .option('--out <file>', 'output HTML file', 'report.html')
     .action(run((io, g, o: ReportArgs) => reportCommand(io, g, o)));
+
+  cli
+    .command('sparsify')
+    .description(
+      'HGS: find the smaller graph of a mechanistic model that forecasts the data (docs/sparsity.md); writes sparsified.gbx, graph.svg, graph.dot, sparsify.json',
+    )
+    .requiredOption('--model <file>', 'model file whose dependency graph is sparsified')
+    .requiredOption(
+      '--data <file>',
+      'wide CSV (id, time, one column per observed state or observable, one per model input), regularly sampled',
+    )
+    .requiredOption('--history <n>', 'samples of history given to the encoder', intArg)
+    .requiredOption('--horizon <n>', 'samples to forecast', intArg)
+    .option('--stride <n>', 'samples between window starts (default: the horizon)', intArg)
+    .option('--observed <states>', 'comma-separated observed states (default: those the observables read)')
+    .option('--drop-inputs <names>', 'comma-separated model inputs the data lacks')
+    .option(
+      '--keep-unmerged <states>',
+      'comma-separated states whose strongly connected components stay unmerged',
+    )
+    .option('--max-skip <n>', 'pathway closure: intermediate states a shortcut may skip (default 1)', intArg)
+    .option(
+      '--lambda1 <values>',
+      'one λ1 (no cross-validation) or a comma-separated path for cross-validation',
+    )
+    .option('--folds <k>', 'cross-validation folds choosing λ1 (default 3)', intArg)
+    .option('--epochs <n>', 'epochs of the first fit (default 50; the path and refit use fewer)', intArg)
+    .option('--seed <n>', 'seed (default 0)', intArg)
+    .option('--workers <n>', 'worker threads for the folds (0: one per core; default 1)', intArg)
+    .option('--out <dir>', 'output directory', 'sparsify-out')
+    .action(run((io, g, o: SparsifyArgs) => sparsifyCommand(io, g, o)));
 
   cli
     .command('petab-test')
