@@ -124,9 +124,9 @@ export async function compare(
   const train = { ...settings.train, epochs, seed };
   const common = { mnode: settings.mnode, train, seed };
   const fitted: FittedForecaster[] = [hgsFitted];
-  const timed = (name: string, fit: () => FittedForecaster) => {
+  const timed = (name: string, build: () => FittedForecaster) => {
     const t = Date.now();
-    const f = fit();
+    const f = build();
     log(`  ${name} fitted in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     fitted.push(f);
   };
