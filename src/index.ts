@@ -101,6 +101,39 @@ export { DEFAULT_MISSING, type TableOptions } from './data/table.js';
 export { type ToSubjectsOptions, type ToSubjectsResult, toSubjects } from './data/toSubjects.js';
 export { readWideCsv, type WideColumnNames, type WideCsvOptions } from './data/wide.js';
 export { writeLongCsv, writeWideCsv } from './data/write.js';
+// Equation discovery (sparse regression)
+export { type LassoOptions, lasso } from './discovery/lasso.js';
+export {
+  type RidgeLeastSquaresOptions,
+  type RidgeLeastSquaresResult,
+  ridgeLeastSquares,
+} from './discovery/leastSquares.js';
+export {
+  evaluateLibrary,
+  type FunctionLibrary,
+  type FunctionLibraryOptions,
+  functionLibrary,
+  type LibraryTerm,
+  libraryTerm,
+} from './discovery/library.js';
+export {
+  coefficientName,
+  coefficientOf,
+  type EquationFormat,
+  predictSparse,
+  type SparseRegression,
+  type SparseTextOptions,
+  sparseEquations,
+  sparseExpression,
+  sparseModelText,
+} from './discovery/sparseModel.js';
+export { type StlsqOptions, stlsq } from './discovery/stlsq.js';
+export {
+  type StlsqSweepOptions,
+  type StlsqSweepResult,
+  type SweepCandidate,
+  stlsqSweep,
+} from './discovery/sweep.js';
 export {
   type CovariateRef,
   type DerivedRef,
@@ -146,6 +179,15 @@ export { GbxSyntaxError } from './expr/source.js';
 export type { Term, TermLike } from './expr/terms.js';
 export * as ex from './expr/terms.js';
 export {
+  type EstimateOptions,
+  type EstimateResult,
+  estimatePhysical,
+  type MarginalizedOptions,
+  type MarginalizedResult,
+  type PriorBox,
+  trainMarginalized,
+} from './hybrid/adaptiveGreyBox.js';
+export {
   decodeNumber,
   encodeNumber,
   FITTED_MODEL_FORMAT,
@@ -179,8 +221,26 @@ export {
   TensorNetRuntime,
 } from './hybrid/netRuntime.js';
 export { type ObjectiveOptions, type ObjectiveValue, objective } from './hybrid/objective.js';
+// Hybrid patterns: penalties, baselines from one definition, adaptive grey-box, solver-in-the-loop
+export {
+  type GroupLassoPenaltyOptions,
+  groupLassoPenalty,
+  groupWhere,
+  l1Penalty,
+  l2Penalty,
+  type ParamGroup,
+  type PenaltyOptions,
+} from './hybrid/penalties.js';
 export { type PolishOptions, polish } from './hybrid/polish.js';
 export { l1Weights, l2Weights, type Regularizer } from './hybrid/regularizers.js';
+export { estimationScaleDerivative, fromEstimationScale, toEstimationScale } from './hybrid/scales.js';
+export {
+  SolverInTheLoop,
+  type SolverInTheLoopOptions,
+  type TrainUnrolledOptions,
+  trainUnrolled,
+  type UnrolledEvaluation,
+} from './hybrid/solverInTheLoop.js';
 export {
   DEFAULT_SOLVER,
   hybridOptions,
@@ -199,6 +259,17 @@ export {
   type TrainState,
   train,
 } from './hybrid/trainer.js';
+export {
+  type Baselines,
+  baselines,
+  fixParameters,
+  type MechanisticOnlyOptions,
+  mechanisticOnly,
+  neuralOnly,
+  type ResidualOptions,
+  type VariantNetOptions,
+  withResidual,
+} from './hybrid/variants.js';
 // Model zoo
 export {
   covidDexamethasoneModel,
@@ -250,6 +321,22 @@ export {
   conv1dLayer,
   conv2dLayer,
 } from './nn/conv.js';
+export {
+  celu,
+  hardsigmoid,
+  hardswish,
+  hardtanh,
+  leakyRelu,
+  logSigmoid,
+  logSoftmax,
+  mish,
+  relu6,
+  selu,
+  softmax,
+  softplusBeta,
+  softsign,
+  tanhshrink,
+} from './nn/functional.js';
 export { type Gru, type GruResult, gru } from './nn/gru.js';
 export {
   constantInit,
@@ -316,6 +403,20 @@ export {
   stateDictFromJson,
   stateDictToJson,
 } from './nn/stateDictJson.js';
+// Network windows and functional activations
+export {
+  type AvgPoolNdOptions,
+  adaptivePoolNd,
+  avgPoolNd,
+  type ConvNdOptions,
+  type ConvTransposeNdOptions,
+  convNd,
+  convTransposeNd,
+  lpPoolNd,
+  maxPoolNd,
+  type PoolNdOptions,
+  patchIndices,
+} from './nn/window.js';
 export { type AdjointGradients, discreteAdjoint } from './ode/adjoint.js';
 export {
   type ContinuousAdjointOptions,
@@ -341,14 +442,14 @@ export {
   type SensitivityDirections,
 } from './ode/forward.js';
 export type { ExplicitCoefficients, Method, StepCounters, Stepper } from './ode/method.js';
-export { bosh3 } from './ode/methods/bosh3.js';
-export { dopri5 } from './ode/methods/dopri5.js';
-export { euler } from './ode/methods/euler.js';
-export { heun } from './ode/methods/heun.js';
-export { midpoint } from './ode/methods/midpoint.js';
-export { rk4 } from './ode/methods/rk4.js';
-export { tsit5 } from './ode/methods/tsit5.js';
-export { vern7 } from './ode/methods/vern7.js';
+export { bosh3, bosh3Tableau } from './ode/methods/bosh3.js';
+export { dopri5, dopri5Tableau } from './ode/methods/dopri5.js';
+export { euler, eulerTableau } from './ode/methods/euler.js';
+export { heun, heunTableau } from './ode/methods/heun.js';
+export { midpoint, midpointTableau } from './ode/methods/midpoint.js';
+export { rk4, rk4Tableau } from './ode/methods/rk4.js';
+export { tsit5, tsit5Tableau } from './ode/methods/tsit5.js';
+export { vern7, vern7Tableau } from './ode/methods/vern7.js';
 export {
   type InputFunction,
   type InputSeries,
@@ -478,6 +579,31 @@ export {
   type UpdateContext,
   type UpdateResult,
 } from './optim/transform.js';
+// PEtab SciML import
+export { fitPetab, type PetabFitOptions, type PetabFitResult } from './petab/fit.js';
+export { type Hdf5Arrays, readHdf5Arrays } from './petab/hdf5.js';
+export { FormulaError, lowerExpr, parsePetabFormula } from './petab/lower.js';
+export { type FileSource, runMlModelCase } from './petab/mlCase.js';
+export { GraphNet, NetImportError, type NetParams, type NetSpec, parseNetYaml } from './petab/net.js';
+export { netParamsFromArrays } from './petab/netArrays.js';
+export { GraphNetRuntime, type NetBinding } from './petab/netRuntime.js';
+export {
+  evaluatePetab,
+  fromScale,
+  noiseTerm,
+  nominalPoint,
+  type PetabEvaluateOptions,
+  type PetabEvaluation,
+  type PetabPoint,
+  type PetabSolverOptions,
+  priorTerm,
+  toScale,
+} from './petab/objective.js';
+export { loadPetabProblem, type PetabProblem } from './petab/problem.js';
+export { parseSbml, SbmlError, type SbmlModel } from './petab/sbml.js';
+export { sbmlToModel } from './petab/sbmlModel.js';
+export { PetabError, parseTsv } from './petab/tables.js';
+export { type CaseOutcome, runTestCase, subSource } from './petab/testSuite.js';
 export type { PadMode } from './tensor/layout.js';
 // Tensors: values, shapes and non-differentiable kernels
 export { fromNested, NDArray, type NestedNumbers } from './tensor/ndarray.js';
@@ -495,4 +621,5 @@ export {
   uniform,
 } from './tensor/random.js';
 export { broadcastShapes, type Shape, sizeOf } from './tensor/shape.js';
+
 export { VERSION } from './version.js';
