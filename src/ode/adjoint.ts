@@ -33,6 +33,7 @@
  */
 import { EventJump, requireEventHooks } from './eventJump.js';
 import type { VectorField } from './field.js';
+import { fixedStepAdjoint } from './fixedStepRk.js';
 import type { Method } from './method.js';
 import { RkStages } from './rkStages.js';
 import type { Solution } from './solve.js';
@@ -96,6 +97,9 @@ export function discreteAdjoint(
   savedBar: readonly Float64Array[],
   eventTimesBar?: Float64Array,
 ): AdjointGradients {
+  // A constant-step explicit solve from solve's fast path: reverse its flat record.
+  const fast = fixedStepAdjoint(field, solution, method, params, savedBar, eventTimesBar);
+  if (fast !== null) return fast;
   const records = solution.records;
   if (records === null) throw new TypeError('discreteAdjoint: solve with recordForAdjoint: true');
   const N = solution.n;

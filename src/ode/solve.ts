@@ -13,6 +13,7 @@
  */
 import { type Controller, type PidController, pid } from './controller.js';
 import type { VectorField } from './field.js';
+import { type FixedStepSaves, fixedStepApplies, fixedStepSolve } from './fixedStepRk.js';
 import type { Method, Stepper } from './method.js';
 import { tsit5 } from './methods/tsit5.js';
 import { rejectUnknown } from './options.js';
@@ -530,6 +531,35 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     }
   }
   for (const list of events) list.sort((a, b) => a.time - b.time);
+  // Constant steps of an explicit method with nothing that interrupts them: the fast path
+  // (bit-identical results; it returns null to hand failures back to the loop below).
+  if (
+    controller.kind === 'constant' &&
+    fixedStepApplies(
+      method,
+      controller.kind,
+      saveat.kind,
+      options.recordForAdjoint,
+      doses.length,
+      options.events?.length ?? 0,
+      events,
+    )
+  ) {
+    const fast = fixedStepSolve(
+      field,
+      method,
+      y0,
+      params,
+      t0,
+      t1,
+      controller.dt,
+      saveat.kind as FixedStepSaves,
+      saveTimes,
+      maxSteps,
+      options.recordForAdjoint === true,
+    );
+    if (fast !== null) return fast;
+  }
   const nextEvent = new Int32Array(N);
   const rates = new Float64Array(N * D);
   const hasInfusions = doses.some((d) => d.kind === 'infusion');
