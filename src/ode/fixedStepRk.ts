@@ -36,8 +36,6 @@ import type { VectorField } from './field.js';
 import type { Method } from './method.js';
 import type { Solution, StepRecord, TrajectoryStatus } from './solve.js';
 
-type Arr = Float64Array;
-
 /** The steps and saves of one trajectory (shared by rows with the same t0, t1 and save times). */
 interface Schedule {
   readonly nSteps: number;
@@ -169,32 +167,32 @@ export function fixedStepApplies(
   );
 }
 
-/**
- * The fast constant-step solve (see the module comment); null when a trajectory would exceed
- * `maxSteps` or a state or error estimate becomes non-finite: the caller then runs the general
- * loop, which reports it.
- */
-export function fixedStepSolve(
-  field: VectorField,
-  method: ExplicitRungeKutta,
-  y0: Float64Array,
-  params: Float64Array,
+/** Every row's schedule, and what it was made from. */
+interface Plan {
+  readonly schedules: readonly Schedule[];
+  /** Number of rows with more than j steps, j = 0 … most steps − 1. */
+  readonly active: Int32Array;
+  readonly accepted: number;
+  readonly totalSaves: number;
+  readonly t0: Float64Array;
+  readonly t1: Float64Array;
+  readonly dt: number;
+  readonly kind: FixedStepSaves;
+  readonly maxSteps: number;
+  /** The save-time arrays and copies of their values. */
+  readonly saveRefs: readonly (Float64Array | undefined)[];
+  readonly saveCopies: readonly (Float64Array | undefined)[];
+}
+
+function makePlan(
   t0: Float64Array,
   t1: Float64Array,
   dt: number,
   kind: FixedStepSaves,
   saveTimes: readonly Float64Array[],
   maxSteps: number,
-  record: boolean,
-): Solution | null {
-  const D = field.dim;
+): Plan | null {
   const N = t0.length;
-  const ND = N * D;
-  const tableau = method.tableau;
-  const s = tableau.stages;
-  const fsal = tableau.fsal;
-
-  // The schedule of every row (shared between rows with the same t0, t1 and save times).
   const schedules: Schedule[] = new Array<Schedule>(N);
   for (let b = 0; b < N; b++) {
     const ts = saveTimes[b];
@@ -216,124 +214,130 @@ export function fixedStepSolve(
   }
   let J = 0;
   let accepted = 0;
+  let totalSaves = 0;
   for (let b = 0; b < N; b++) {
     J = Math.max(J, schedules[b].nSteps);
     accepted += schedules[b].nSteps;
+    totalSaves += schedules[b].saveStep.length;
   }
   const active = new Int32Array(J);
   for (let j = 0; j < J; j++) for (let b = 0; b < N; b++) if (schedules[b].nSteps > j) active[j]++;
-
-  // Saves before the first step.
-  const ys = schedules.map((sc) => new Float64Array(sc.saveStep.length * D));
-  const savePtr = new Int32Array(N);
-  const y = Float64Array.from(y0);
-  const saveAfter = (b: number, count: number) => {
-    const sc = schedules[b];
-    const out = ys[b];
-    for (let k = savePtr[b]; k < sc.saveStep.length && sc.saveStep[k] === count; k = ++savePtr[b]) {
-      for (let i = 0; i < D; i++) out[k * D + i] = y[b * D + i];
-    }
+  const saveRefs = Array.from({ length: N }, (_, b) => saveTimes[b]);
+  const saveCopies = saveRefs.map((ts, b) =>
+    ts === undefined ? undefined : b > 0 && ts === saveRefs[b - 1] ? undefined : ts.slice(),
+  );
+  return {
+    schedules,
+    active,
+    accepted,
+    totalSaves,
+    t0: t0.slice(),
+    t1: t1.slice(),
+    dt,
+    kind,
+    maxSteps,
+    saveRefs,
+    saveCopies,
   };
-  for (let b = 0; b < N; b++) saveAfter(b, 0);
+}
 
-  const aRows = tableau.a.map(sparse);
-  const c = tableau.c;
-  const bw = sparse(tableau.b);
-  const ew = tableau.errorWeights === null ? null : sparse(tableau.errorWeights);
-  const k = Array.from({ length: s }, () => new Float64Array(ND));
-  const yStage = new Float64Array(ND);
-  const yNew = new Float64Array(ND);
-  const tCur = new Float64Array(N);
-  const hCur = new Float64Array(N);
-  const tEnd = new Float64Array(N);
-  const tStage = new Float64Array(N);
-  const rowsBuf = new Int32Array(N);
-  const tapeY = new Float64Array(record ? J * ND : 0);
-  const beginStep = field.beginStep;
-  let nfev = 0;
-  let n = -1;
-  let rows: Int32Array | null = null;
-
-  /** out = y + h·Σ wⱼkⱼ on the rows stepping (the general stepper's `combine`). */
-  const combine = (idx: Int32Array, val: Float64Array, out: Arr) => {
-    const m = idx.length;
-    for (let q = 0; q < n; q++) {
-      const b = rows === null ? q : rows[q];
-      const hb = hCur[b];
-      const o = b * D;
-      for (let i = o; i < o + D; i++) {
-        let acc = 0;
-        for (let r = 0; r < m; r++) acc += val[r] * k[idx[r]][i];
-        out[i] = y[i] + hb * acc;
-      }
-    }
-  };
-
-  for (let j = 0; j < J; j++) {
-    if (active[j] !== n) {
-      n = active[j];
-      rows = n === N ? null : rowsBuf.subarray(0, listRows(schedules, j, rowsBuf));
-    }
-    for (let q = 0; q < n; q++) {
-      const b = rows === null ? q : rows[q];
-      const sc = schedules[b];
-      tCur[b] = sc.t[j];
-      hCur[b] = sc.h[j];
-      tEnd[b] = sc.t[j + 1];
-    }
-    beginStep?.call(field, tCur, tEnd, n, rows);
-    // Stage 0 is f(t, y), or for a first-same-as-last method the last stage of the step before.
-    if (j === 0 || !fsal) {
-      field.f(tCur, y, params, k[0], n, rows);
-      nfev += n;
-    }
-    for (let i = 1; i < s; i++) {
-      const input = fsal && i === s - 1 ? yNew : yStage;
-      const ci = c[i];
-      for (let q = 0; q < n; q++) {
-        const b = rows === null ? q : rows[q];
-        tStage[b] = tCur[b] + ci * hCur[b];
-      }
-      combine(aRows[i].idx, aRows[i].val, input);
-      field.f(tStage, input, params, k[i], n, rows);
-      nfev += n;
-    }
-    if (!fsal) combine(bw.idx, bw.val, yNew);
-    // A non-finite state or error estimate is a failure: the general loop reports it.
-    for (let q = 0; q < n; q++) {
-      const b = rows === null ? q : rows[q];
-      const o = b * D;
-      for (let i = o; i < o + D; i++) if (!Number.isFinite(yNew[i])) return null;
-      if (ew !== null) {
-        const hb = hCur[b];
-        for (let i = o; i < o + D; i++) {
-          let acc = 0;
-          for (let r = 0; r < ew.idx.length; r++) acc += ew.val[r] * k[ew.idx[r]][i];
-          if (!Number.isFinite(hb * acc)) return null;
-        }
-      }
-    }
-    const base = j * ND;
-    for (let q = 0; q < n; q++) {
-      const b = rows === null ? q : rows[q];
-      const o = b * D;
-      if (record) for (let i = o; i < o + D; i++) tapeY[base + i] = y[i];
-      for (let i = o; i < o + D; i++) y[i] = yNew[i];
-      if (fsal) {
-        const first = k[0];
-        const last = k[s - 1];
-        for (let i = o; i < o + D; i++) first[i] = last[i];
-      }
-      saveAfter(b, j + 1);
-    }
+/** Whether a plan was made from these inputs (values compared, -0 and NaN included). */
+function samePlan(
+  plan: Plan,
+  t0: Float64Array,
+  t1: Float64Array,
+  dt: number,
+  kind: FixedStepSaves,
+  saveTimes: readonly Float64Array[],
+  maxSteps: number,
+): boolean {
+  const N = t0.length;
+  if (plan.t0.length !== N || plan.dt !== dt || plan.kind !== kind || plan.maxSteps !== maxSteps)
+    return false;
+  for (let b = 0; b < N; b++) {
+    if (!Object.is(plan.t0[b], t0[b]) || !Object.is(plan.t1[b], t1[b])) return false;
+    const ts = saveTimes[b];
+    if (ts !== plan.saveRefs[b]) return false;
+    const copy = plan.saveCopies[b];
+    if (ts === undefined || copy === undefined) continue;
+    if (copy.length !== ts.length) return false;
+    for (let i = 0; i < ts.length; i++) if (!Object.is(copy[i], ts[i])) return false;
   }
+  return true;
+}
+
+/**
+ * The fast constant-step solve (see the module comment); null when a trajectory would exceed
+ * `maxSteps` or a state or error estimate becomes non-finite: the caller then runs the general
+ * loop, which reports it.
+ */
+export function fixedStepSolve(
+  field: VectorField,
+  method: ExplicitRungeKutta,
+  y0: Float64Array,
+  params: Float64Array,
+  t0: Float64Array,
+  t1: Float64Array,
+  dt: number,
+  kind: FixedStepSaves,
+  saveTimes: readonly Float64Array[],
+  maxSteps: number,
+  record: boolean,
+): Solution | null {
+  const D = field.dim;
+  const N = t0.length;
+  const ND = N * D;
+  const ws = acquire(field, N);
+  let plan = ws.plan;
+  if (plan === null || !samePlan(plan, t0, t1, dt, kind, saveTimes, maxSteps)) {
+    plan = makePlan(t0, t1, dt, kind, saveTimes, maxSteps);
+    if (plan === null) {
+      ws.busy = false;
+      return null;
+    }
+    if (ws === workspaces.get(field)) ws.plan = plan;
+  }
+  const { schedules, active, accepted, totalSaves } = plan;
+  const J = active.length;
+  // One buffer for the saved values, their times and the tape (each row's arrays are views).
+  const buf = new Float64Array(totalSaves * (D + 1) + (record ? J * ND : 0));
+  const ysBuf = buf.subarray(0, totalSaves * D);
+  const tsBuf = buf.subarray(totalSaves * D, totalSaves * (D + 1));
+  const tapeY = buf.subarray(totalSaves * (D + 1));
+  const ys: Float64Array[] = new Array<Float64Array>(N);
+  const ts: Float64Array[] = new Array<Float64Array>(N);
+  for (let b = 0, at = 0; b < N; b++) {
+    const m = schedules[b].saveStep.length;
+    ys[b] = ysBuf.subarray(at * D, (at + m) * D);
+    ts[b] = tsBuf.subarray(at, at + m);
+    ts[b].set(schedules[b].saveT);
+    at += m;
+  }
+  const y = y0.slice();
+  let nfev: number;
+  try {
+    nfev = runSteps(
+      field,
+      params,
+      coefficientsOf(method),
+      ws,
+      schedules,
+      active,
+      y,
+      ys,
+      record ? tapeY : null,
+    );
+  } finally {
+    ws.busy = false;
+  }
+  if (nfev < 0) return null;
 
   const status = new Array<TrajectoryStatus>(N).fill('success');
   let materialized: StepRecord[] | null = null;
   const solution: Solution = {
     n: N,
     dim: D,
-    ts: schedules.map((sc) => Float64Array.from(sc.saveT)),
+    ts,
     ys,
     yFinal: y,
     status,
@@ -352,6 +356,292 @@ export function fixedStepSolve(
   };
   if (record) tapes.set(solution, { schedules, y: tapeY, active });
   return solution;
+}
+
+/** An explicit tableau's coefficients as the fast loops read them (nonzeros only, in order). */
+interface Coefficients {
+  readonly s: number;
+  readonly fsal: boolean;
+  readonly c: Float64Array;
+  readonly aIdx: readonly Int32Array[];
+  readonly aVal: readonly Float64Array[];
+  readonly bIdx: Int32Array;
+  readonly bVal: Float64Array;
+  readonly eIdx: Int32Array | null;
+  readonly eVal: Float64Array | null;
+}
+
+const coefficientCache = new WeakMap<ExplicitRungeKutta, Coefficients>();
+
+function coefficientsOf(method: ExplicitRungeKutta): Coefficients {
+  let co = coefficientCache.get(method);
+  if (co === undefined) {
+    const tb = method.tableau;
+    const a = tb.a.map(sparse);
+    const b = sparse(tb.b);
+    const e = tb.errorWeights === null ? null : sparse(tb.errorWeights);
+    co = {
+      s: tb.stages,
+      fsal: tb.fsal,
+      c: Float64Array.from(tb.c),
+      aIdx: a.map((r) => r.idx),
+      aVal: a.map((r) => r.val),
+      bIdx: b.idx,
+      bVal: b.val,
+      eIdx: e === null ? null : e.idx,
+      eVal: e === null ? null : e.val,
+    };
+    coefficientCache.set(method, co);
+  }
+  return co;
+}
+
+/** Scratch buffers of the fast solve for N rows, kept per field between solves. */
+interface Workspace {
+  readonly N: number;
+  /** Stage slopes (grown to the most stages seen), stage input, candidate, per-row times. */
+  readonly k: Float64Array[];
+  readonly yStage: Float64Array;
+  readonly yNew: Float64Array;
+  readonly tCur: Float64Array;
+  readonly hCur: Float64Array;
+  readonly tEnd: Float64Array;
+  readonly tStage: Float64Array;
+  readonly rows: Int32Array;
+  /** A sum per element; each row's next save. */
+  readonly acc: Float64Array;
+  readonly savePtr: Int32Array;
+  /** The schedules of the last solve, reused while its times, step and saves are the same. */
+  plan: Plan | null;
+  /** In use by a solve (a field that solves inside f gets a fresh workspace). */
+  busy: boolean;
+}
+
+const workspaces = new WeakMap<VectorField, Workspace>();
+
+function acquire(field: VectorField, N: number): Workspace {
+  const cached = workspaces.get(field);
+  if (cached !== undefined && !cached.busy && cached.N === N && cached.yNew.length === N * field.dim) {
+    cached.busy = true;
+    return cached;
+  }
+  const ND = N * field.dim;
+  const ws: Workspace = {
+    N,
+    k: [],
+    yStage: new Float64Array(ND),
+    yNew: new Float64Array(ND),
+    tCur: new Float64Array(N),
+    hCur: new Float64Array(N),
+    tEnd: new Float64Array(N),
+    tStage: new Float64Array(N),
+    rows: new Int32Array(N),
+    acc: new Float64Array(ND),
+    savePtr: new Int32Array(N),
+    plan: null,
+    busy: true,
+  };
+  if (cached === undefined || !cached.busy) workspaces.set(field, ws);
+  return ws;
+}
+
+/**
+ * out[x] = y[x] + h·Σᵣ val[r]·k[idx[r]][x] for x in [lo, hi), the sum accumulated from 0 in
+ * the order of r (the general stepper's arithmetic), unrolled for up to four terms.
+ */
+function combine(
+  idx: Int32Array,
+  val: Float64Array,
+  k: readonly Float64Array[],
+  y: Float64Array,
+  h: number,
+  out: Float64Array,
+  lo: number,
+  hi: number,
+  acc: Float64Array,
+): void {
+  const m = idx.length;
+  if (m === 1) {
+    const v0 = val[0];
+    const k0 = k[idx[0]];
+    for (let x = lo; x < hi; x++) {
+      let sum = 0;
+      sum += v0 * k0[x];
+      out[x] = y[x] + h * sum;
+    }
+  } else if (m === 2) {
+    const v0 = val[0];
+    const v1 = val[1];
+    const k0 = k[idx[0]];
+    const k1 = k[idx[1]];
+    for (let x = lo; x < hi; x++) {
+      let sum = 0;
+      sum += v0 * k0[x];
+      sum += v1 * k1[x];
+      out[x] = y[x] + h * sum;
+    }
+  } else if (m === 3) {
+    const v0 = val[0];
+    const v1 = val[1];
+    const v2 = val[2];
+    const k0 = k[idx[0]];
+    const k1 = k[idx[1]];
+    const k2 = k[idx[2]];
+    for (let x = lo; x < hi; x++) {
+      let sum = 0;
+      sum += v0 * k0[x];
+      sum += v1 * k1[x];
+      sum += v2 * k2[x];
+      out[x] = y[x] + h * sum;
+    }
+  } else if (m === 4) {
+    const v0 = val[0];
+    const v1 = val[1];
+    const v2 = val[2];
+    const v3 = val[3];
+    const k0 = k[idx[0]];
+    const k1 = k[idx[1]];
+    const k2 = k[idx[2]];
+    const k3 = k[idx[3]];
+    for (let x = lo; x < hi; x++) {
+      let sum = 0;
+      sum += v0 * k0[x];
+      sum += v1 * k1[x];
+      sum += v2 * k2[x];
+      sum += v3 * k3[x];
+      out[x] = y[x] + h * sum;
+    }
+  } else {
+    for (let x = lo; x < hi; x++) acc[x] = 0;
+    for (let r = 0; r < m; r++) {
+      const vr = val[r];
+      const kr = k[idx[r]];
+      for (let x = lo; x < hi; x++) acc[x] += vr * kr[x];
+    }
+    for (let x = lo; x < hi; x++) out[x] = y[x] + h * acc[x];
+  }
+}
+
+/**
+ * The steps of all rows (see the module comment): writes the final states to y, the saves to
+ * ys and (when tapeY is not empty) every step's start state to tapeY. Returns the number of
+ * evaluations of f per trajectory, or −1 at a non-finite state or error estimate.
+ */
+function runSteps(
+  field: VectorField,
+  params: Float64Array,
+  co: Coefficients,
+  ws: Workspace,
+  schedules: readonly Schedule[],
+  active: Int32Array,
+  y: Float64Array,
+  ys: readonly Float64Array[],
+  tapeY: Float64Array | null,
+): number {
+  const D = field.dim;
+  const N = ws.N;
+  const ND = N * D;
+  const { s, fsal, c, aIdx, aVal, bIdx, bVal, eIdx, eVal } = co;
+  const k = ws.k;
+  while (k.length < s) k.push(new Float64Array(ND));
+  const { yStage, yNew, tCur, hCur, tEnd, tStage, acc } = ws;
+  const J = active.length;
+  const savePtr = ws.savePtr;
+  savePtr.fill(0);
+  for (let b = 0; b < N; b++) {
+    const sc = schedules[b];
+    const out = ys[b];
+    for (let q = savePtr[b]; q < sc.saveStep.length && sc.saveStep[q] === 0; q = ++savePtr[b]) {
+      for (let i = 0; i < D; i++) out[q * D + i] = y[b * D + i];
+    }
+  }
+  let nfev = 0;
+  let n = -1;
+  let rows: Int32Array | null = null;
+  for (let j = 0; j < J; j++) {
+    if (active[j] !== n) {
+      n = active[j];
+      rows = n === N ? null : ws.rows.subarray(0, listRows(schedules, j, ws.rows));
+    }
+    // The element loops run over segments [lo, hi) with one step size each: all N·dim
+    // elements at once while every row steps with the same h, else one row at a time.
+    let uniform = rows === null;
+    const h0 = schedules[0].nSteps > j ? schedules[0].h[j] : 0;
+    for (let q = 0; q < n; q++) {
+      const b = rows === null ? q : rows[q];
+      const sc = schedules[b];
+      const hb = sc.h[j];
+      tCur[b] = sc.t[j];
+      hCur[b] = hb;
+      tEnd[b] = sc.t[j + 1];
+      if (hb !== h0 || Object.is(hb, -0) !== Object.is(h0, -0)) uniform = false;
+    }
+    const segs = uniform ? 1 : n;
+    field.beginStep?.(tCur, tEnd, n, rows);
+    // Stage 0 is f(t, y), or for a first-same-as-last method the last stage of the step before.
+    if (j === 0 || !fsal) {
+      field.f(tCur, y, params, k[0], n, rows);
+      nfev += n;
+    }
+    for (let i = 1; i <= s; i++) {
+      // Stage inputs y + h·Σⱼ aᵢⱼkⱼ (i < s), then the solution y + h·Σ bⱼkⱼ (i = s), with the
+      // sum accumulated from 0 in the order of j, as the general stepper does.
+      if (i === s && fsal) break;
+      const last = i === s;
+      const out = last || (fsal && i === s - 1) ? yNew : yStage;
+      const idx = last ? bIdx : aIdx[i];
+      const val = last ? bVal : aVal[i];
+      for (let g = 0; g < segs; g++) {
+        const b = uniform ? 0 : rows === null ? g : rows[g];
+        const lo = uniform ? 0 : b * D;
+        const hi = uniform ? ND : lo + D;
+        combine(idx, val, k, y, hCur[b], out, lo, hi, acc);
+      }
+      if (last) break;
+      const ci = c[i];
+      for (let q = 0; q < n; q++) {
+        const b = rows === null ? q : rows[q];
+        tStage[b] = tCur[b] + ci * hCur[b];
+      }
+      field.f(tStage, out, params, k[i], n, rows);
+      nfev += n;
+    }
+    // Accept: a non-finite state or error estimate is a failure, which the general loop reports.
+    const base = j * ND;
+    const first = k[0];
+    const lastK = k[s - 1];
+    for (let g = 0; g < segs; g++) {
+      const b = uniform ? 0 : rows === null ? g : rows[g];
+      const lo = uniform ? 0 : b * D;
+      const hi = uniform ? ND : lo + D;
+      if (eIdx !== null && eVal !== null) {
+        const hb = hCur[b];
+        for (let x = lo; x < hi; x++) acc[x] = 0;
+        for (let r = 0; r < eIdx.length; r++) {
+          const vr = eVal[r];
+          const kr = k[eIdx[r]];
+          for (let x = lo; x < hi; x++) acc[x] += vr * kr[x];
+        }
+        for (let x = lo; x < hi; x++) if (!Number.isFinite(hb * acc[x])) return -1;
+      }
+      for (let x = lo; x < hi; x++) {
+        const v = yNew[x];
+        if (!Number.isFinite(v)) return -1;
+        if (tapeY !== null) tapeY[base + x] = y[x];
+        y[x] = v;
+        if (fsal) first[x] = lastK[x];
+      }
+    }
+    for (let q = 0; q < n; q++) {
+      const b = rows === null ? q : rows[q];
+      const sc = schedules[b];
+      const out = ys[b];
+      for (let p = savePtr[b]; p < sc.saveStep.length && sc.saveStep[p] === j + 1; p = ++savePtr[b]) {
+        for (let i = 0; i < D; i++) out[p * D + i] = y[b * D + i];
+      }
+    }
+  }
+  return nfev;
 }
 
 /** The general loop's record of one row, built from the flat tape (on first use of `records`). */
