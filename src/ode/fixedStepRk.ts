@@ -33,7 +33,7 @@
 import type { AdjointGradients } from './adjoint.js';
 import { ExplicitRungeKutta } from './explicitRk.js';
 import type { VectorField } from './field.js';
-import type { Method } from './method.js';
+import type { ExplicitCoefficients, Method } from './method.js';
 import type { Solution, StepRecord, TrajectoryStatus } from './solve.js';
 
 /** The steps and saves of one trajectory (shared by rows with the same t0, t1 and save times). */
@@ -690,8 +690,153 @@ export function fixedStepAdjoint(
   const ND = N * D;
   const { schedules, active } = tape;
   const J = active.length;
+  const { s, A, c, w, live, slopeUsed } = adjointCoefficientsOf(coef);
+  const ws = acquireAdjoint(field, N, s);
+  try {
+    const { Y, K, kBar, yBar, T, H, TEnd, ts, rows: rowsBuf, savePtr } = ws;
+    const lambda = new Float64Array(ND);
+    const pBar = new Float64Array(N * P);
+    for (let b = 0; b < N; b++) savePtr[b] = schedules[b].saveStep.length - 1;
+    const addSaves = (b: number, step: number) => {
+      const steps = schedules[b].saveStep;
+      const bar = savedBar[b];
+      for (let k = savePtr[b]; k >= 0 && steps[k] === step; k = --savePtr[b]) {
+        for (let i = 0; i < D; i++) lambda[b * D + i] += bar[k * D + i];
+      }
+    };
+    for (let b = 0; b < N; b++) addSaves(b, schedules[b].nSteps);
+    const beginStep = field.beginStep;
+    const tapeY = tape.y;
+    const y0 = Y[0];
+    let n = -1;
+    let rows: Int32Array | null = null;
+    for (let back = 0; back < J; back++) {
+      if (active[back] !== n) {
+        n = active[back];
+        rows = n === N ? null : rowsBuf.subarray(0, listRows(schedules, back, rowsBuf));
+      }
+      // Segments of elements with one step size: all rows at once when they share it.
+      let uniform = rows === null;
+      let h0 = 0;
+      for (let q = 0; q < n; q++) {
+        const b = rows === null ? q : rows[q];
+        const sc = schedules[b];
+        const m = sc.nSteps - 1 - back;
+        T[b] = sc.t[m];
+        H[b] = sc.h[m];
+        if (q === 0) h0 = H[b];
+        else if (H[b] !== h0 || Object.is(H[b], -0) !== Object.is(h0, -0)) uniform = false;
+        const from = (m * N + b) * D;
+        for (let i = 0; i < D; i++) y0[b * D + i] = tapeY[from + i];
+      }
+      const segs = uniform ? 1 : n;
+      if (beginStep !== undefined) {
+        for (let q = 0; q < n; q++) {
+          const b = rows === null ? q : rows[q];
+          TEnd[b] = T[b] + H[b];
+        }
+        beginStep.call(field, T, TEnd, n, rows);
+      }
+      // The stages, recomputed: Yᵢ = y + Σⱼ (h·aᵢⱼ)·kⱼ, kᵢ = f(t + cᵢh, Yᵢ).
+      for (let i = 0; i < s; i++) {
+        if (!live[i]) continue;
+        const Yi = Y[i];
+        if (i > 0) {
+          for (let g = 0; g < segs; g++) {
+            const b = uniform ? 0 : rows === null ? g : rows[g];
+            const lo = uniform ? 0 : b * D;
+            const hi = uniform ? ND : lo + D;
+            const hb = H[uniform ? (rows === null ? 0 : rows[0]) : b];
+            for (let x = lo; x < hi; x++) Yi[x] = y0[x];
+            for (let j = 0; j < i; j++) {
+              const aij = A[i * s + j];
+              if (aij === 0) continue;
+              const Kj = K[j];
+              for (let x = lo; x < hi; x++) Yi[x] += hb * aij * Kj[x];
+            }
+          }
+        }
+        if (slopeUsed[i]) field.f(stageTimes(c[i], T, H, ts, n, rows), Yi, params, K[i], n, rows);
+      }
+      // Reverse through the stages.
+      for (let g = 0; g < segs; g++) {
+        const b = uniform ? 0 : rows === null ? g : rows[g];
+        const lo = uniform ? 0 : b * D;
+        const hi = uniform ? ND : lo + D;
+        const hb = H[uniform ? (rows === null ? 0 : rows[0]) : b];
+        for (let i = 0; i < s; i++) {
+          const wi = w[i];
+          const gi = kBar[i];
+          for (let x = lo; x < hi; x++) gi[x] = hb * wi * lambda[x];
+        }
+      }
+      for (let i = s - 1; i >= 0; i--) {
+        if (!live[i]) continue;
+        field.vjp(stageTimes(c[i], T, H, ts, n, rows), Y[i], params, kBar[i], yBar, pBar, n, rows);
+        for (let g = 0; g < segs; g++) {
+          const b = uniform ? 0 : rows === null ? g : rows[g];
+          const lo = uniform ? 0 : b * D;
+          const hi = uniform ? ND : lo + D;
+          const hb = H[uniform ? (rows === null ? 0 : rows[0]) : b];
+          for (let x = lo; x < hi; x++) lambda[x] += yBar[x];
+          for (let j = 0; j < i; j++) {
+            const aij = A[i * s + j];
+            if (aij === 0) continue;
+            const kj = kBar[j];
+            for (let x = lo; x < hi; x++) kj[x] += hb * aij * yBar[x];
+          }
+        }
+      }
+      for (let q = 0; q < n; q++) {
+        const b = rows === null ? q : rows[q];
+        addSaves(b, schedules[b].nSteps - 1 - back);
+      }
+    }
+    return {
+      y0: lambda,
+      params: pBar,
+      doses: new Float64Array(0),
+      doseTimes: new Float64Array(0),
+      doseDurations: new Float64Array(0),
+    };
+  } finally {
+    ws.busy = false;
+  }
+}
 
-  // Coefficients as the general adjoint's stage engine holds them.
+/** ts[b] = t[b] + cᵢ·h[b] for the listed rows; returns ts. */
+function stageTimes(
+  ci: number,
+  t: Float64Array,
+  h: Float64Array,
+  ts: Float64Array,
+  n: number,
+  rows: Int32Array | null,
+): Float64Array {
+  for (let q = 0; q < n; q++) {
+    const b = rows === null ? q : rows[q];
+    ts[b] = t[b] + ci * h[b];
+  }
+  return ts;
+}
+
+/** A method's coefficients as the general adjoint's stage engine holds them. */
+interface AdjointCoefficients {
+  readonly s: number;
+  readonly A: Float64Array;
+  readonly c: Float64Array;
+  readonly w: Float64Array;
+  /** Whether stage i enters the solution or a stage that does. */
+  readonly live: readonly boolean[];
+  /** Whether a later live stage reads stage i's slope. */
+  readonly slopeUsed: readonly boolean[];
+}
+
+const adjointCoefficientCache = new WeakMap<ExplicitCoefficients, AdjointCoefficients>();
+
+function adjointCoefficientsOf(coef: ExplicitCoefficients): AdjointCoefficients {
+  let co = adjointCoefficientCache.get(coef);
+  if (co !== undefined) return co;
   const s = coef.b.length;
   const A = new Float64Array(s * s);
   coef.a.forEach((row, i) => {
@@ -699,129 +844,66 @@ export function fixedStepAdjoint(
       A[i * s + j] = v;
     });
   });
-  const c = Float64Array.from(coef.c);
   const w = Float64Array.from(coef.b);
   const live = new Array<boolean>(s).fill(false);
   for (let i = s - 1; i >= 0; i--) {
     live[i] = w[i] !== 0;
     for (let l = i + 1; l < s && !live[i]; l++) if (live[l] && A[l * s + i] !== 0) live[i] = true;
   }
-  // A stage's slope is needed only when a later live stage reads it.
   const slopeUsed = live.map((_, j) => {
     for (let i = j + 1; i < s; i++) if (live[i] && A[i * s + j] !== 0) return true;
     return false;
   });
+  co = { s, A, c: Float64Array.from(coef.c), w, live, slopeUsed };
+  adjointCoefficientCache.set(coef, co);
+  return co;
+}
 
-  const lambda = new Float64Array(ND);
-  const pBar = new Float64Array(N * P);
-  const Y = Array.from({ length: s }, () => new Float64Array(ND));
-  const K = Array.from({ length: s }, () => new Float64Array(ND));
-  const kBar = Array.from({ length: s }, () => new Float64Array(ND));
-  const yBar = new Float64Array(ND);
-  const T = new Float64Array(N);
-  const H = new Float64Array(N);
-  const TEnd = new Float64Array(N);
-  const ts = new Float64Array(N);
-  const rowsBuf = new Int32Array(N);
-  const savePtr = Int32Array.from(schedules, (sc) => sc.saveStep.length - 1);
-  const addSaves = (b: number, step: number) => {
-    const steps = schedules[b].saveStep;
-    const bar = savedBar[b];
-    for (let k = savePtr[b]; k >= 0 && steps[k] === step; k = --savePtr[b]) {
-      for (let i = 0; i < D; i++) lambda[b * D + i] += bar[k * D + i];
-    }
-  };
-  for (let b = 0; b < N; b++) addSaves(b, schedules[b].nSteps);
+/** Scratch buffers of the fast adjoint for N rows and s stages, kept per field. */
+interface AdjointWorkspace {
+  readonly N: number;
+  readonly Y: Float64Array[];
+  readonly K: Float64Array[];
+  readonly kBar: Float64Array[];
+  readonly yBar: Float64Array;
+  readonly T: Float64Array;
+  readonly H: Float64Array;
+  readonly TEnd: Float64Array;
+  readonly ts: Float64Array;
+  readonly rows: Int32Array;
+  readonly savePtr: Int32Array;
+  busy: boolean;
+}
 
-  const beginStep = field.beginStep;
-  let n = -1;
-  let rows: Int32Array | null = null;
-  const stageTimes = (i: number) => {
-    const ci = c[i];
-    for (let q = 0; q < n; q++) {
-      const b = rows === null ? q : rows[q];
-      ts[b] = T[b] + ci * H[b];
+const adjointWorkspaces = new WeakMap<VectorField, AdjointWorkspace>();
+
+function acquireAdjoint(field: VectorField, N: number, s: number): AdjointWorkspace {
+  const ND = N * field.dim;
+  const cached = adjointWorkspaces.get(field);
+  if (cached !== undefined && !cached.busy && cached.N === N && cached.yBar.length === ND) {
+    while (cached.Y.length < s) {
+      cached.Y.push(new Float64Array(ND));
+      cached.K.push(new Float64Array(ND));
+      cached.kBar.push(new Float64Array(ND));
     }
-    return ts;
-  };
-  for (let back = 0; back < J; back++) {
-    if (active[back] !== n) {
-      n = active[back];
-      rows = n === N ? null : rowsBuf.subarray(0, listRows(schedules, back, rowsBuf));
-    }
-    const y0 = Y[0];
-    for (let q = 0; q < n; q++) {
-      const b = rows === null ? q : rows[q];
-      const sc = schedules[b];
-      const m = sc.nSteps - 1 - back;
-      T[b] = sc.t[m];
-      H[b] = sc.h[m];
-      const from = (m * N + b) * D;
-      for (let i = 0; i < D; i++) y0[b * D + i] = tape.y[from + i];
-    }
-    if (beginStep !== undefined) {
-      for (let q = 0; q < n; q++) {
-        const b = rows === null ? q : rows[q];
-        TEnd[b] = T[b] + H[b];
-      }
-      beginStep.call(field, T, TEnd, n, rows);
-    }
-    // The stages, recomputed: Yᵢ = y + Σⱼ (h·aᵢⱼ)·kⱼ, kᵢ = f(t + cᵢh, Yᵢ).
-    for (let i = 0; i < s; i++) {
-      if (!live[i]) continue;
-      const Yi = Y[i];
-      if (i > 0) {
-        for (let q = 0; q < n; q++) {
-          const b = rows === null ? q : rows[q];
-          const hb = H[b];
-          for (let x = b * D; x < (b + 1) * D; x++) {
-            let v = y0[x];
-            for (let j = 0; j < i; j++) {
-              const aij = A[i * s + j];
-              if (aij !== 0) v += hb * aij * K[j][x];
-            }
-            Yi[x] = v;
-          }
-        }
-      }
-      if (slopeUsed[i]) field.f(stageTimes(i), Yi, params, K[i], n, rows);
-    }
-    // Reverse through the stages.
-    for (let i = 0; i < s; i++) {
-      const wi = w[i];
-      const g = kBar[i];
-      for (let q = 0; q < n; q++) {
-        const b = rows === null ? q : rows[q];
-        const hb = H[b];
-        for (let x = b * D; x < (b + 1) * D; x++) g[x] = hb * wi * lambda[x];
-      }
-    }
-    for (let i = s - 1; i >= 0; i--) {
-      if (!live[i]) continue;
-      field.vjp(stageTimes(i), Y[i], params, kBar[i], yBar, pBar, n, rows);
-      for (let q = 0; q < n; q++) {
-        const b = rows === null ? q : rows[q];
-        const hb = H[b];
-        for (let x = b * D; x < (b + 1) * D; x++) {
-          const g = yBar[x];
-          lambda[x] += g;
-          for (let j = 0; j < i; j++) {
-            const aij = A[i * s + j];
-            if (aij !== 0) kBar[j][x] += hb * aij * g;
-          }
-        }
-      }
-    }
-    for (let q = 0; q < n; q++) {
-      const b = rows === null ? q : rows[q];
-      addSaves(b, schedules[b].nSteps - 1 - back);
-    }
+    cached.busy = true;
+    return cached;
   }
-  return {
-    y0: lambda,
-    params: pBar,
-    doses: new Float64Array(0),
-    doseTimes: new Float64Array(0),
-    doseDurations: new Float64Array(0),
+  const vec = () => new Float64Array(ND);
+  const ws: AdjointWorkspace = {
+    N,
+    Y: Array.from({ length: s }, vec),
+    K: Array.from({ length: s }, vec),
+    kBar: Array.from({ length: s }, vec),
+    yBar: vec(),
+    T: new Float64Array(N),
+    H: new Float64Array(N),
+    TEnd: new Float64Array(N),
+    ts: new Float64Array(N),
+    rows: new Int32Array(N),
+    savePtr: new Int32Array(N),
+    busy: true,
   };
+  if (cached === undefined || !cached.busy) adjointWorkspaces.set(field, ws);
+  return ws;
 }
