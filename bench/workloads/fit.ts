@@ -46,11 +46,25 @@ export const w2MechFitStep: Workload = {
     const v = [0, 0];
     let step = 0;
     const lr = 1e-2;
+    // The loss's cotangent buffers and the parameters, reused across iterations.
+    const bar = data.map((d) => new Float64Array(d.length));
+    const params = new Float64Array(N * 2);
+    const count = N * T * 2;
     const iterate = () => {
-      const params = paramsFor(theta[0], theta[1]);
+      const w0 = Math.exp(theta[0]);
+      const alpha = Math.exp(theta[1]);
+      for (let b = 0; b < N; b++) {
+        params[2 * b] = w0;
+        params[2 * b + 1] = alpha;
+      }
       const sol = solve(field, y0, { ...opts, params, recordForAdjoint: true });
-      const count = N * T * 2;
-      const bar = sol.ys.map((ys, b) => ys.map((y, j) => (2 * (y - data[b][j])) / count));
+      // ∂/∂ys of the mean squared error.
+      for (let b = 0; b < N; b++) {
+        const ys = sol.ys[b];
+        const d = data[b];
+        const g = bar[b];
+        for (let j = 0; j < ys.length; j++) g[j] = (2 * (ys[j] - d[j])) / count;
+      }
       const g = discreteAdjoint(field, sol, method, params, bar);
       // Chain rule to log parameters, summed over trajectories.
       const grad = [0, 0];
