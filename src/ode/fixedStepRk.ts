@@ -690,7 +690,7 @@ export function fixedStepAdjoint(
   const ND = N * D;
   const { schedules, active } = tape;
   const J = active.length;
-  const { s, A, c, w, live, slopeUsed } = adjointCoefficientsOf(coef);
+  const { s, c, w, live, slopeUsed, aIdx, aVal } = adjointCoefficientsOf(coef);
   const ws = acquireAdjoint(field, N, s);
   try {
     const { Y, K, kBar, yBar, T, H, TEnd, ts, rows: rowsBuf, savePtr } = ws;
@@ -747,12 +747,23 @@ export function fixedStepAdjoint(
             const lo = uniform ? 0 : b * D;
             const hi = uniform ? ND : lo + D;
             const hb = H[uniform ? (rows === null ? 0 : rows[0]) : b];
-            for (let x = lo; x < hi; x++) Yi[x] = y0[x];
-            for (let j = 0; j < i; j++) {
-              const aij = A[i * s + j];
-              if (aij === 0) continue;
-              const Kj = K[j];
-              for (let x = lo; x < hi; x++) Yi[x] += hb * aij * Kj[x];
+            const idx = aIdx[i];
+            const val = aVal[i];
+            if (idx.length === 1) {
+              const ha = hb * val[0];
+              const Kj = K[idx[0]];
+              for (let x = lo; x < hi; x++) {
+                let v = y0[x];
+                v += ha * Kj[x];
+                Yi[x] = v;
+              }
+            } else {
+              for (let x = lo; x < hi; x++) Yi[x] = y0[x];
+              for (let r = 0; r < idx.length; r++) {
+                const ha = hb * val[r];
+                const Kj = K[idx[r]];
+                for (let x = lo; x < hi; x++) Yi[x] += ha * Kj[x];
+              }
             }
           }
         }
@@ -765,9 +776,9 @@ export function fixedStepAdjoint(
         const hi = uniform ? ND : lo + D;
         const hb = H[uniform ? (rows === null ? 0 : rows[0]) : b];
         for (let i = 0; i < s; i++) {
-          const wi = w[i];
+          const hw = hb * w[i];
           const gi = kBar[i];
-          for (let x = lo; x < hi; x++) gi[x] = hb * wi * lambda[x];
+          for (let x = lo; x < hi; x++) gi[x] = hw * lambda[x];
         }
       }
       for (let i = s - 1; i >= 0; i--) {
@@ -778,12 +789,25 @@ export function fixedStepAdjoint(
           const lo = uniform ? 0 : b * D;
           const hi = uniform ? ND : lo + D;
           const hb = H[uniform ? (rows === null ? 0 : rows[0]) : b];
-          for (let x = lo; x < hi; x++) lambda[x] += yBar[x];
-          for (let j = 0; j < i; j++) {
-            const aij = A[i * s + j];
-            if (aij === 0) continue;
-            const kj = kBar[j];
-            for (let x = lo; x < hi; x++) kj[x] += hb * aij * yBar[x];
+          const idx = aIdx[i];
+          const val = aVal[i];
+          if (idx.length === 0) {
+            for (let x = lo; x < hi; x++) lambda[x] += yBar[x];
+          } else if (idx.length === 1) {
+            const ha = hb * val[0];
+            const kj = kBar[idx[0]];
+            for (let x = lo; x < hi; x++) {
+              const g = yBar[x];
+              lambda[x] += g;
+              kj[x] += ha * g;
+            }
+          } else {
+            for (let x = lo; x < hi; x++) lambda[x] += yBar[x];
+            for (let r = 0; r < idx.length; r++) {
+              const ha = hb * val[r];
+              const kj = kBar[idx[r]];
+              for (let x = lo; x < hi; x++) kj[x] += ha * yBar[x];
+            }
           }
         }
       }
@@ -830,6 +854,9 @@ interface AdjointCoefficients {
   readonly live: readonly boolean[];
   /** Whether a later live stage reads stage i's slope. */
   readonly slopeUsed: readonly boolean[];
+  /** Row i of a: the j < i with aᵢⱼ ≠ 0, in increasing order, and the aᵢⱼ. */
+  readonly aIdx: readonly Int32Array[];
+  readonly aVal: readonly Float64Array[];
 }
 
 const adjointCoefficientCache = new WeakMap<ExplicitCoefficients, AdjointCoefficients>();
@@ -854,7 +881,17 @@ function adjointCoefficientsOf(coef: ExplicitCoefficients): AdjointCoefficients 
     for (let i = j + 1; i < s; i++) if (live[i] && A[i * s + j] !== 0) return true;
     return false;
   });
-  co = { s, A, c: Float64Array.from(coef.c), w, live, slopeUsed };
+  const rowsOfA = Array.from({ length: s }, (_, i) => sparse(Array.from(A.subarray(i * s, i * s + i))));
+  co = {
+    s,
+    A,
+    c: Float64Array.from(coef.c),
+    w,
+    live,
+    slopeUsed,
+    aIdx: rowsOfA.map((r) => r.idx),
+    aVal: rowsOfA.map((r) => r.val),
+  };
   adjointCoefficientCache.set(coef, co);
   return co;
 }
