@@ -693,7 +693,7 @@ export function fixedStepAdjoint(
   const { s, c, w, live, slopeUsed, aIdx, aVal } = adjointCoefficientsOf(coef);
   const ws = acquireAdjoint(field, N, s);
   try {
-    const { Y, K, kBar, yBar, T, H, TEnd, ts, rows: rowsBuf, savePtr } = ws;
+    const { Y, K, kBar, yBar, T, H, TEnd, tsStage, rows: rowsBuf, savePtr } = ws;
     const lambda = new Float64Array(ND);
     const pBar = new Float64Array(N * P);
     for (let b = 0; b < N; b++) savePtr[b] = schedules[b].saveStep.length - 1;
@@ -767,7 +767,8 @@ export function fixedStepAdjoint(
             }
           }
         }
-        if (slopeUsed[i]) field.f(stageTimes(c[i], T, H, ts, n, rows), Yi, params, K[i], n, rows);
+        if (slopeUsed[i]) field.f(stageTimes(c[i], T, H, tsStage[i], n, rows), Yi, params, K[i], n, rows);
+        else stageTimes(c[i], T, H, tsStage[i], n, rows);
       }
       // Reverse through the stages.
       for (let g = 0; g < segs; g++) {
@@ -775,15 +776,30 @@ export function fixedStepAdjoint(
         const lo = uniform ? 0 : b * D;
         const hi = uniform ? ND : lo + D;
         const hb = H[uniform ? (rows === null ? 0 : rows[0]) : b];
-        for (let i = 0; i < s; i++) {
-          const hw = hb * w[i];
-          const gi = kBar[i];
-          for (let x = lo; x < hi; x++) gi[x] = hw * lambda[x];
+        if (s === 4) {
+          const hw0 = hb * w[0];
+          const hw1 = hb * w[1];
+          const hw2 = hb * w[2];
+          const hw3 = hb * w[3];
+          const [g0, g1, g2, g3] = kBar;
+          for (let x = lo; x < hi; x++) {
+            const l = lambda[x];
+            g0[x] = hw0 * l;
+            g1[x] = hw1 * l;
+            g2[x] = hw2 * l;
+            g3[x] = hw3 * l;
+          }
+        } else {
+          for (let i = 0; i < s; i++) {
+            const hw = hb * w[i];
+            const gi = kBar[i];
+            for (let x = lo; x < hi; x++) gi[x] = hw * lambda[x];
+          }
         }
       }
       for (let i = s - 1; i >= 0; i--) {
         if (!live[i]) continue;
-        field.vjp(stageTimes(c[i], T, H, ts, n, rows), Y[i], params, kBar[i], yBar, pBar, n, rows);
+        field.vjp(tsStage[i], Y[i], params, kBar[i], yBar, pBar, n, rows);
         for (let g = 0; g < segs; g++) {
           const b = uniform ? 0 : rows === null ? g : rows[g];
           const lo = uniform ? 0 : b * D;
@@ -906,7 +922,8 @@ interface AdjointWorkspace {
   readonly T: Float64Array;
   readonly H: Float64Array;
   readonly TEnd: Float64Array;
-  readonly ts: Float64Array;
+  /** Stage times t + cᵢh, one array per stage. */
+  readonly tsStage: Float64Array[];
   readonly rows: Int32Array;
   readonly savePtr: Int32Array;
   busy: boolean;
@@ -922,6 +939,7 @@ function acquireAdjoint(field: VectorField, N: number, s: number): AdjointWorksp
       cached.Y.push(new Float64Array(ND));
       cached.K.push(new Float64Array(ND));
       cached.kBar.push(new Float64Array(ND));
+      cached.tsStage.push(new Float64Array(N));
     }
     cached.busy = true;
     return cached;
@@ -936,7 +954,7 @@ function acquireAdjoint(field: VectorField, N: number, s: number): AdjointWorksp
     T: new Float64Array(N),
     H: new Float64Array(N),
     TEnd: new Float64Array(N),
-    ts: new Float64Array(N),
+    tsStage: Array.from({ length: s }, () => new Float64Array(N)),
     rows: new Int32Array(N),
     savePtr: new Int32Array(N),
     busy: true,
