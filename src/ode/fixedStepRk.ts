@@ -55,6 +55,14 @@ interface Tape {
   readonly y: Float64Array;
   /** Number of rows with more than j steps, for j = 0 … maxSteps − 1. */
   readonly active: Int32Array;
+  /**
+   * The stage states Yᵢ, i = 1 … s − 1, of every step (step j, stage i, row b at
+   * [(j·(s − 1) + i − 1)·N·dim + b·dim …)), or null; with what made them.
+   */
+  readonly stages: Float64Array | null;
+  readonly field: VectorField;
+  readonly coefficients: ExplicitCoefficients;
+  readonly params: Float64Array;
 }
 
 /** The tapes of fast solves recorded for the adjoint, by their solution objects. */
@@ -121,6 +129,33 @@ function walk(
   // As the general loop: a trajectory without a save at its end under saveAt.final() saves there.
   if (kind === 'final' && saves === 0) save();
   return { nSteps: n, nSaves: saves };
+}
+
+/**
+ * Most values the stage record of a fast solve may hold (32 MiB): beyond it the adjoint
+ * recomputes the stages from the start states instead.
+ */
+const STAGE_RECORD_LIMIT = 1 << 22;
+
+/**
+ * The solve's stage record when the adjoint's field, coefficients and parameters are those it
+ * was made with (so the stages recomputed would be the same), else null.
+ */
+function storedStagesFor(
+  tape: Tape,
+  field: VectorField,
+  coef: ExplicitCoefficients,
+  params: Float64Array,
+): Float64Array | null {
+  if (tape.stages === null || field !== tape.field || params.length !== tape.params.length) return null;
+  for (let i = 0; i < params.length; i++) if (!Object.is(params[i], tape.params[i])) return null;
+  if (coef === tape.coefficients) return tape.stages;
+  const same = (u: readonly number[], v: readonly number[]) =>
+    u.length === v.length && u.every((x, i) => Object.is(x, v[i]));
+  const other = tape.coefficients;
+  if (!same(coef.c, other.c) || coef.a.length !== other.a.length) return null;
+  for (let i = 0; i < coef.a.length; i++) if (!same(coef.a[i], other.a[i])) return null;
+  return tape.stages;
 }
 
 /** Nonzero entries of a weight vector, in increasing index order (as the general stepper). */
@@ -300,10 +335,16 @@ export function fixedStepSolve(
   const { schedules, active, accepted, totalSaves } = plan;
   const J = active.length;
   // One buffer for the saved values, their times and the tape (each row's arrays are views).
-  const buf = new Float64Array(totalSaves * (D + 1) + (record ? J * ND : 0));
+  // With the stages too (explicit methods that do not reuse their last stage, within a budget),
+  // the adjoint need not evaluate f again.
+  const co = coefficientsOf(method);
+  const stageLength =
+    record && !co.fsal && co.s > 1 && J * (co.s - 1) * ND <= STAGE_RECORD_LIMIT ? J * (co.s - 1) * ND : 0;
+  const buf = new Float64Array(totalSaves * (D + 1) + (record ? J * ND : 0) + stageLength);
   const ysBuf = buf.subarray(0, totalSaves * D);
   const tsBuf = buf.subarray(totalSaves * D, totalSaves * (D + 1));
-  const tapeY = buf.subarray(totalSaves * (D + 1));
+  const tapeY = buf.subarray(totalSaves * (D + 1), buf.length - stageLength);
+  const stages = stageLength > 0 ? buf.subarray(buf.length - stageLength) : null;
   const ys: Float64Array[] = new Array<Float64Array>(N);
   const ts: Float64Array[] = new Array<Float64Array>(N);
   for (let b = 0, at = 0; b < N; b++) {
@@ -316,17 +357,7 @@ export function fixedStepSolve(
   const y = y0.slice();
   let nfev: number;
   try {
-    nfev = runSteps(
-      field,
-      params,
-      coefficientsOf(method),
-      ws,
-      schedules,
-      active,
-      y,
-      ys,
-      record ? tapeY : null,
-    );
+    nfev = runSteps(field, params, co, ws, schedules, active, y, ys, record ? tapeY : null, stages);
   } finally {
     ws.busy = false;
   }
@@ -354,7 +385,17 @@ export function fixedStepSolve(
     events: [],
     eventSpecs: [],
   };
-  if (record) tapes.set(solution, { schedules, y: tapeY, active });
+  if (record) {
+    tapes.set(solution, {
+      schedules,
+      y: tapeY,
+      active,
+      stages,
+      field,
+      coefficients: method.tableau,
+      params: params.slice(),
+    });
+  }
   return solution;
 }
 
@@ -537,6 +578,7 @@ function runSteps(
   y: Float64Array,
   ys: readonly Float64Array[],
   tapeY: Float64Array | null,
+  stages: Float64Array | null,
 ): number {
   const D = field.dim;
   const N = ws.N;
@@ -596,6 +638,10 @@ function runSteps(
         const lo = uniform ? 0 : b * D;
         const hi = uniform ? ND : lo + D;
         combine(idx, val, k, y, hCur[b], out, lo, hi, acc);
+        if (stages !== null && !last) {
+          const off = (j * (s - 1) + i - 1) * ND;
+          for (let x = lo; x < hi; x++) stages[off + x] = out[x];
+        }
       }
       if (last) break;
       const ci = c[i];
@@ -707,6 +753,7 @@ export function fixedStepAdjoint(
     for (let b = 0; b < N; b++) addSaves(b, schedules[b].nSteps);
     const beginStep = field.beginStep;
     const tapeY = tape.y;
+    const stored = storedStagesFor(tape, field, coef, params);
     const y0 = Y[0];
     let n = -1;
     let rows: Int32Array | null = null;
@@ -737,37 +784,32 @@ export function fixedStepAdjoint(
         }
         beginStep.call(field, T, TEnd, n, rows);
       }
-      // The stages, recomputed: Yᵢ = y + Σⱼ (h·aᵢⱼ)·kⱼ, kᵢ = f(t + cᵢh, Yᵢ).
+      // The stages: Yᵢ = y + h·(Σⱼ aᵢⱼkⱼ), kᵢ = f(t + cᵢh, Yᵢ), recomputed with the forward
+      // stepper's arithmetic, or copied from the solve's stage record.
       for (let i = 0; i < s; i++) {
         if (!live[i]) continue;
         const Yi = Y[i];
+        if (i > 0 && stored !== null) {
+          const off = (i - 1) * ND;
+          for (let q = 0; q < n; q++) {
+            const b = rows === null ? q : rows[q];
+            const from = (schedules[b].nSteps - 1 - back) * (s - 1) * ND + off + b * D;
+            for (let x = 0; x < D; x++) Yi[b * D + x] = stored[from + x];
+          }
+          stageTimes(c[i], T, H, tsStage[i], n, rows);
+          continue;
+        }
         if (i > 0) {
           for (let g = 0; g < segs; g++) {
             const b = uniform ? 0 : rows === null ? g : rows[g];
             const lo = uniform ? 0 : b * D;
             const hi = uniform ? ND : lo + D;
             const hb = H[uniform ? (rows === null ? 0 : rows[0]) : b];
-            const idx = aIdx[i];
-            const val = aVal[i];
-            if (idx.length === 1) {
-              const ha = hb * val[0];
-              const Kj = K[idx[0]];
-              for (let x = lo; x < hi; x++) {
-                let v = y0[x];
-                v += ha * Kj[x];
-                Yi[x] = v;
-              }
-            } else {
-              for (let x = lo; x < hi; x++) Yi[x] = y0[x];
-              for (let r = 0; r < idx.length; r++) {
-                const ha = hb * val[r];
-                const Kj = K[idx[r]];
-                for (let x = lo; x < hi; x++) Yi[x] += ha * Kj[x];
-              }
-            }
+            combine(aIdx[i], aVal[i], K, y0, hb, Yi, lo, hi, yBar);
           }
         }
-        if (slopeUsed[i]) field.f(stageTimes(c[i], T, H, tsStage[i], n, rows), Yi, params, K[i], n, rows);
+        if (slopeUsed[i] && stored === null)
+          field.f(stageTimes(c[i], T, H, tsStage[i], n, rows), Yi, params, K[i], n, rows);
         else stageTimes(c[i], T, H, tsStage[i], n, rows);
       }
       // Reverse through the stages.

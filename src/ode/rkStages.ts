@@ -167,6 +167,17 @@ export class RkStages {
         const b = rows[q];
         const hb = h[b];
         for (let x = b * D; x < (b + 1) * D; x++) {
+          if (!this.implicit && i > 0) {
+            // An explicit method's stage state with the forward stepper's arithmetic,
+            // y + h·(Σⱼ aᵢⱼkⱼ) summed from 0 in the order of j: the very states of the solve.
+            let acc = 0;
+            for (let j = 0; j < i; j++) {
+              const aij = A[i * s + j];
+              if (aij !== 0) acc += aij * K[j][x];
+            }
+            out[x] = y[x] + hb * acc;
+            continue;
+          }
           let v = y[x];
           for (let j = 0; j < i; j++) {
             const aij = A[i * s + j];
