@@ -214,8 +214,7 @@ interface Plan {
   readonly dt: number;
   readonly kind: FixedStepSaves;
   readonly maxSteps: number;
-  /** The save-time arrays and copies of their values. */
-  readonly saveRefs: readonly (Float64Array | undefined)[];
+  /** Copies of the save times. */
   readonly saveCopies: readonly (Float64Array | undefined)[];
 }
 
@@ -231,7 +230,7 @@ function makePlan(
   const schedules: Schedule[] = new Array<Schedule>(N);
   for (let b = 0; b < N; b++) {
     const ts = saveTimes[b];
-    if (b > 0 && t0[b] === t0[b - 1] && t1[b] === t1[b - 1] && ts === saveTimes[b - 1]) {
+    if (b > 0 && t0[b] === t0[b - 1] && t1[b] === t1[b - 1] && sameTimes(ts, saveTimes[b - 1])) {
       schedules[b] = schedules[b - 1];
       continue;
     }
@@ -257,10 +256,10 @@ function makePlan(
   }
   const active = new Int32Array(J);
   for (let j = 0; j < J; j++) for (let b = 0; b < N; b++) if (schedules[b].nSteps > j) active[j]++;
-  const saveRefs = Array.from({ length: N }, (_, b) => saveTimes[b]);
-  const saveCopies = saveRefs.map((ts, b) =>
-    ts === undefined ? undefined : b > 0 && ts === saveRefs[b - 1] ? undefined : ts.slice(),
-  );
+  const saveCopies: (Float64Array | undefined)[] = [];
+  for (let b = 0; b < N; b++) {
+    saveCopies.push(b > 0 && saveTimes[b] === saveTimes[b - 1] ? saveCopies[b - 1] : saveTimes[b]?.slice());
+  }
   return {
     schedules,
     active,
@@ -271,7 +270,6 @@ function makePlan(
     dt,
     kind,
     maxSteps,
-    saveRefs,
     saveCopies,
   };
 }
@@ -291,13 +289,19 @@ function samePlan(
     return false;
   for (let b = 0; b < N; b++) {
     if (!Object.is(plan.t0[b], t0[b]) || !Object.is(plan.t1[b], t1[b])) return false;
-    const ts = saveTimes[b];
-    if (ts !== plan.saveRefs[b]) return false;
-    const copy = plan.saveCopies[b];
-    if (ts === undefined || copy === undefined) continue;
-    if (copy.length !== ts.length) return false;
-    for (let i = 0; i < ts.length; i++) if (!Object.is(copy[i], ts[i])) return false;
+    // A list shared with the row before, as when the plan was made, was compared there.
+    const copies = plan.saveCopies;
+    if (b > 0 && saveTimes[b] === saveTimes[b - 1] && copies[b] === copies[b - 1]) continue;
+    if (!sameTimes(saveTimes[b], copies[b])) return false;
   }
+  return true;
+}
+
+/** Whether two save-time lists hold the same values (-0 and NaN told apart). */
+function sameTimes(u: Float64Array | undefined, v: Float64Array | undefined): boolean {
+  if (u === v) return true;
+  if (u === undefined || v === undefined || u.length !== v.length) return false;
+  for (let i = 0; i < u.length; i++) if (!Object.is(u[i], v[i])) return false;
   return true;
 }
 
@@ -588,6 +592,7 @@ function runSteps(
   while (k.length < s) k.push(new Float64Array(ND));
   const { yStage, yNew, tCur, hCur, tEnd, tStage, acc } = ws;
   const J = active.length;
+  const shared = schedules.every((sc) => sc === schedules[0]);
   const savePtr = ws.savePtr;
   savePtr.fill(0);
   for (let b = 0; b < N; b++) {
@@ -609,14 +614,21 @@ function runSteps(
     // elements at once while every row steps with the same h, else one row at a time.
     let uniform = rows === null;
     const h0 = schedules[0].nSteps > j ? schedules[0].h[j] : 0;
-    for (let q = 0; q < n; q++) {
-      const b = rows === null ? q : rows[q];
-      const sc = schedules[b];
-      const hb = sc.h[j];
-      tCur[b] = sc.t[j];
-      hCur[b] = hb;
-      tEnd[b] = sc.t[j + 1];
-      if (hb !== h0 || Object.is(hb, -0) !== Object.is(h0, -0)) uniform = false;
+    if (shared) {
+      // Every row steps on the same schedule: the same times for all.
+      tCur.fill(schedules[0].t[j]);
+      hCur.fill(h0);
+      tEnd.fill(schedules[0].t[j + 1]);
+    } else {
+      for (let q = 0; q < n; q++) {
+        const b = rows === null ? q : rows[q];
+        const sc = schedules[b];
+        const hb = sc.h[j];
+        tCur[b] = sc.t[j];
+        hCur[b] = hb;
+        tEnd[b] = sc.t[j + 1];
+        if (hb !== h0 || Object.is(hb, -0) !== Object.is(h0, -0)) uniform = false;
+      }
     }
     const segs = uniform ? 1 : n;
     field.beginStep?.(tCur, tEnd, n, rows);
@@ -645,9 +657,12 @@ function runSteps(
       }
       if (last) break;
       const ci = c[i];
-      for (let q = 0; q < n; q++) {
-        const b = rows === null ? q : rows[q];
-        tStage[b] = tCur[b] + ci * hCur[b];
+      if (shared) tStage.fill(tCur[0] + ci * hCur[0]);
+      else {
+        for (let q = 0; q < n; q++) {
+          const b = rows === null ? q : rows[q];
+          tStage[b] = tCur[b] + ci * hCur[b];
+        }
       }
       field.f(tStage, out, params, k[i], n, rows);
       nfev += n;
@@ -678,12 +693,22 @@ function runSteps(
         if (fsal) first[x] = lastK[x];
       }
     }
-    for (let q = 0; q < n; q++) {
-      const b = rows === null ? q : rows[q];
-      const sc = schedules[b];
-      const out = ys[b];
-      for (let p = savePtr[b]; p < sc.saveStep.length && sc.saveStep[p] === j + 1; p = ++savePtr[b]) {
-        for (let i = 0; i < D; i++) out[p * D + i] = y[b * D + i];
+    if (shared) {
+      const steps = schedules[0].saveStep;
+      for (let p = savePtr[0]; p < steps.length && steps[p] === j + 1; p = ++savePtr[0]) {
+        for (let b = 0; b < N; b++) {
+          const out = ys[b];
+          for (let i = 0; i < D; i++) out[p * D + i] = y[b * D + i];
+        }
+      }
+    } else {
+      for (let q = 0; q < n; q++) {
+        const b = rows === null ? q : rows[q];
+        const sc = schedules[b];
+        const out = ys[b];
+        for (let p = savePtr[b]; p < sc.saveStep.length && sc.saveStep[p] === j + 1; p = ++savePtr[b]) {
+          for (let i = 0; i < D; i++) out[p * D + i] = y[b * D + i];
+        }
       }
     }
   }
@@ -754,6 +779,7 @@ export function fixedStepAdjoint(
     const beginStep = field.beginStep;
     const tapeY = tape.y;
     const stored = storedStagesFor(tape, field, coef, params);
+    const shared = schedules.every((sc) => sc === schedules[0]);
     const y0 = Y[0];
     let n = -1;
     let rows: Int32Array | null = null;
@@ -765,16 +791,25 @@ export function fixedStepAdjoint(
       // Segments of elements with one step size: all rows at once when they share it.
       let uniform = rows === null;
       let h0 = 0;
-      for (let q = 0; q < n; q++) {
-        const b = rows === null ? q : rows[q];
-        const sc = schedules[b];
-        const m = sc.nSteps - 1 - back;
-        T[b] = sc.t[m];
-        H[b] = sc.h[m];
-        if (q === 0) h0 = H[b];
-        else if (H[b] !== h0 || Object.is(H[b], -0) !== Object.is(h0, -0)) uniform = false;
-        const from = (m * N + b) * D;
-        for (let i = 0; i < D; i++) y0[b * D + i] = tapeY[from + i];
+      if (shared) {
+        // Every row on the same schedule: one time and step, start states one block.
+        const m = schedules[0].nSteps - 1 - back;
+        T.fill(schedules[0].t[m]);
+        H.fill(schedules[0].h[m]);
+        const from = m * ND;
+        for (let x = 0; x < ND; x++) y0[x] = tapeY[from + x];
+      } else {
+        for (let q = 0; q < n; q++) {
+          const b = rows === null ? q : rows[q];
+          const sc = schedules[b];
+          const m = sc.nSteps - 1 - back;
+          T[b] = sc.t[m];
+          H[b] = sc.h[m];
+          if (q === 0) h0 = H[b];
+          else if (H[b] !== h0 || Object.is(H[b], -0) !== Object.is(h0, -0)) uniform = false;
+          const from = (m * N + b) * D;
+          for (let i = 0; i < D; i++) y0[b * D + i] = tapeY[from + i];
+        }
       }
       const segs = uniform ? 1 : n;
       if (beginStep !== undefined) {
@@ -791,12 +826,17 @@ export function fixedStepAdjoint(
         const Yi = Y[i];
         if (i > 0 && stored !== null) {
           const off = (i - 1) * ND;
-          for (let q = 0; q < n; q++) {
-            const b = rows === null ? q : rows[q];
-            const from = (schedules[b].nSteps - 1 - back) * (s - 1) * ND + off + b * D;
-            for (let x = 0; x < D; x++) Yi[b * D + x] = stored[from + x];
+          if (shared) {
+            const from = (schedules[0].nSteps - 1 - back) * (s - 1) * ND + off;
+            for (let x = 0; x < ND; x++) Yi[x] = stored[from + x];
+          } else {
+            for (let q = 0; q < n; q++) {
+              const b = rows === null ? q : rows[q];
+              const from = (schedules[b].nSteps - 1 - back) * (s - 1) * ND + off + b * D;
+              for (let x = 0; x < D; x++) Yi[b * D + x] = stored[from + x];
+            }
           }
-          stageTimes(c[i], T, H, tsStage[i], n, rows);
+          stageTimes(c[i], T, H, tsStage[i], n, rows, shared);
           continue;
         }
         if (i > 0) {
@@ -809,8 +849,8 @@ export function fixedStepAdjoint(
           }
         }
         if (slopeUsed[i] && stored === null)
-          field.f(stageTimes(c[i], T, H, tsStage[i], n, rows), Yi, params, K[i], n, rows);
-        else stageTimes(c[i], T, H, tsStage[i], n, rows);
+          field.f(stageTimes(c[i], T, H, tsStage[i], n, rows, shared), Yi, params, K[i], n, rows);
+        else stageTimes(c[i], T, H, tsStage[i], n, rows, shared);
       }
       // Reverse through the stages.
       for (let g = 0; g < segs; g++) {
@@ -886,7 +926,7 @@ export function fixedStepAdjoint(
   }
 }
 
-/** ts[b] = t[b] + cᵢ·h[b] for the listed rows; returns ts. */
+/** ts[b] = t[b] + cᵢ·h[b] for the listed rows (all rows alike when `shared`); returns ts. */
 function stageTimes(
   ci: number,
   t: Float64Array,
@@ -894,7 +934,12 @@ function stageTimes(
   ts: Float64Array,
   n: number,
   rows: Int32Array | null,
+  shared: boolean,
 ): Float64Array {
+  if (shared) {
+    ts.fill(t[0] + ci * h[0]);
+    return ts;
+  }
   for (let q = 0; q < n; q++) {
     const b = rows === null ? q : rows[q];
     ts[b] = t[b] + ci * h[b];
