@@ -616,9 +616,13 @@ function runSteps(
     const h0 = schedules[0].nSteps > j ? schedules[0].h[j] : 0;
     if (shared) {
       // Every row steps on the same schedule: the same times for all.
-      tCur.fill(schedules[0].t[j]);
-      hCur.fill(h0);
-      tEnd.fill(schedules[0].t[j + 1]);
+      const tj = schedules[0].t[j];
+      const tn = schedules[0].t[j + 1];
+      for (let b = 0; b < N; b++) {
+        tCur[b] = tj;
+        hCur[b] = h0;
+        tEnd[b] = tn;
+      }
     } else {
       for (let q = 0; q < n; q++) {
         const b = rows === null ? q : rows[q];
@@ -642,7 +646,10 @@ function runSteps(
       // sum accumulated from 0 in the order of j, as the general stepper does.
       if (i === s && fsal) break;
       const last = i === s;
-      const out = last || (fsal && i === s - 1) ? yNew : yStage;
+      const off = (j * (s - 1) + i - 1) * ND;
+      // On a shared schedule a recorded stage state is computed in its place in the record.
+      const inPlace = stages !== null && !last && shared;
+      const out = inPlace ? stages.subarray(off, off + ND) : last || (fsal && i === s - 1) ? yNew : yStage;
       const idx = last ? bIdx : aIdx[i];
       const val = last ? bVal : aVal[i];
       for (let g = 0; g < segs; g++) {
@@ -650,15 +657,16 @@ function runSteps(
         const lo = uniform ? 0 : b * D;
         const hi = uniform ? ND : lo + D;
         combine(idx, val, k, y, hCur[b], out, lo, hi, acc);
-        if (stages !== null && !last) {
-          const off = (j * (s - 1) + i - 1) * ND;
+        if (stages !== null && !last && !inPlace) {
           for (let x = lo; x < hi; x++) stages[off + x] = out[x];
         }
       }
       if (last) break;
       const ci = c[i];
-      if (shared) tStage.fill(tCur[0] + ci * hCur[0]);
-      else {
+      if (shared) {
+        const ts = tCur[0] + ci * hCur[0];
+        for (let b = 0; b < N; b++) tStage[b] = ts;
+      } else {
         for (let q = 0; q < n; q++) {
           const b = rows === null ? q : rows[q];
           tStage[b] = tCur[b] + ci * hCur[b];
@@ -780,7 +788,8 @@ export function fixedStepAdjoint(
     const tapeY = tape.y;
     const stored = storedStagesFor(tape, field, coef, params);
     const shared = schedules.every((sc) => sc === schedules[0]);
-    const y0 = Y[0];
+    // The stage states of the step being reversed: the work buffers, or views into the record.
+    const Yv: Float64Array[] = Y.slice(0, s);
     let n = -1;
     let rows: Int32Array | null = null;
     for (let back = 0; back < J; back++) {
@@ -794,10 +803,13 @@ export function fixedStepAdjoint(
       if (shared) {
         // Every row on the same schedule: one time and step, start states one block.
         const m = schedules[0].nSteps - 1 - back;
-        T.fill(schedules[0].t[m]);
-        H.fill(schedules[0].h[m]);
-        const from = m * ND;
-        for (let x = 0; x < ND; x++) y0[x] = tapeY[from + x];
+        const tm = schedules[0].t[m];
+        const hm = schedules[0].h[m];
+        for (let b = 0; b < N; b++) {
+          T[b] = tm;
+          H[b] = hm;
+        }
+        Yv[0] = tapeY.subarray(m * ND, (m + 1) * ND);
       } else {
         for (let q = 0; q < n; q++) {
           const b = rows === null ? q : rows[q];
@@ -808,8 +820,9 @@ export function fixedStepAdjoint(
           if (q === 0) h0 = H[b];
           else if (H[b] !== h0 || Object.is(H[b], -0) !== Object.is(h0, -0)) uniform = false;
           const from = (m * N + b) * D;
-          for (let i = 0; i < D; i++) y0[b * D + i] = tapeY[from + i];
+          for (let i = 0; i < D; i++) Y[0][b * D + i] = tapeY[from + i];
         }
+        Yv[0] = Y[0];
       }
       const segs = uniform ? 1 : n;
       if (beginStep !== undefined) {
@@ -823,12 +836,13 @@ export function fixedStepAdjoint(
       // stepper's arithmetic, or copied from the solve's stage record.
       for (let i = 0; i < s; i++) {
         if (!live[i]) continue;
-        const Yi = Y[i];
+        const Yi = i === 0 ? Yv[0] : Y[i];
+        Yv[i] = Yi;
         if (i > 0 && stored !== null) {
           const off = (i - 1) * ND;
           if (shared) {
             const from = (schedules[0].nSteps - 1 - back) * (s - 1) * ND + off;
-            for (let x = 0; x < ND; x++) Yi[x] = stored[from + x];
+            Yv[i] = stored.subarray(from, from + ND);
           } else {
             for (let q = 0; q < n; q++) {
               const b = rows === null ? q : rows[q];
@@ -845,7 +859,7 @@ export function fixedStepAdjoint(
             const lo = uniform ? 0 : b * D;
             const hi = uniform ? ND : lo + D;
             const hb = H[uniform ? (rows === null ? 0 : rows[0]) : b];
-            combine(aIdx[i], aVal[i], K, y0, hb, Yi, lo, hi, yBar);
+            combine(aIdx[i], aVal[i], K, Yv[0], hb, Yi, lo, hi, yBar);
           }
         }
         if (slopeUsed[i] && stored === null)
@@ -881,7 +895,7 @@ export function fixedStepAdjoint(
       }
       for (let i = s - 1; i >= 0; i--) {
         if (!live[i]) continue;
-        field.vjp(tsStage[i], Y[i], params, kBar[i], yBar, pBar, n, rows);
+        field.vjp(tsStage[i], Yv[i], params, kBar[i], yBar, pBar, n, rows);
         for (let g = 0; g < segs; g++) {
           const b = uniform ? 0 : rows === null ? g : rows[g];
           const lo = uniform ? 0 : b * D;
@@ -937,7 +951,8 @@ function stageTimes(
   shared: boolean,
 ): Float64Array {
   if (shared) {
-    ts.fill(t[0] + ci * h[0]);
+    const v = t[0] + ci * h[0];
+    for (let b = 0; b < n; b++) ts[b] = v;
     return ts;
   }
   for (let q = 0; q < n; q++) {
