@@ -164,6 +164,37 @@ describe('constant-step fast path', () => {
     );
   });
 
+  it("uses the recorded stages only for the solve's own field, coefficients and parameters", () => {
+    const y0 = new Float64Array([0.3, -0.2, 0.5, 0.1]);
+    const params = new Float64Array([1.2, 0.4, 0.8, 0.3]);
+    const other = new Float64Array([1.1, 0.5, 0.7, 0.2]);
+    const options: SolveOptions = {
+      t1: new Float64Array([1, 1.3]),
+      params,
+      controller: constantSteps(0.07),
+      saveat: saveAt.steps(),
+      recordForAdjoint: true,
+    };
+    const f = field(2);
+    const g = field(2);
+    const fast = solve(f, y0, { ...options, method: rk4() });
+    const slow = solve(g, y0, { ...options, method: general(rk4()) });
+    const bar = slow.ys.map((ys) => ys.map((v, i) => v - 0.1 * i));
+    // Another rk4() instance (equal coefficients), other parameters, another field object.
+    const cases: [VectorField, Method, Float64Array][] = [
+      [f, rk4(), params],
+      [f, rk4(), other],
+      [field(2), rk4(), params],
+      [f, heun(), params],
+    ];
+    for (const [fld, m, p] of cases) {
+      const a = discreteAdjoint(fld, fast, m, p, bar);
+      const b = discreteAdjoint(fld, slow, m, p, bar);
+      expect(bits(a.y0)).toEqual(bits(b.y0));
+      expect(bits(a.params)).toEqual(bits(b.params));
+    }
+  });
+
   it('hands a non-finite state and too many steps back to the general loop', () => {
     const blowup: VectorField = {
       dim: 1,
