@@ -8,23 +8,27 @@
  * solve takes steps of dt, shortened to land exactly on each save time and on t1 (a step
  * within 1e-10 relative of a stop lands on it). The fast path computes that schedule first —
  * with the general loop's own arithmetic, once for all rows that share t0, t1 and save times
- * — and then runs tight loops over all rows still stepping: stage inputs y + h·Σⱼ aᵢⱼkⱼ, one
+ * — and then runs tight loops over all rows still stepping: stage inputs y + h·(Σⱼ aᵢⱼkⱼ), one
  * batched evaluation of f per stage, no per-step allocation, no row lists while every row
  * steps (`rows = null`), start states stored in one flat Float64Array ([steps · N · dim],
  * step-major) instead of growing `number[]` records.
  *
  * The discrete adjoint of such a solve walks the same flat record backwards: at reverse step
  * `back` every row with more than `back` steps reverses its own step `nSteps[b] − 1 − back`
- * (rows are aligned at their ends, as in the general adjoint). It recomputes each step's stages
- * from the stored start state with the general adjoint's arithmetic (Yᵢ = y + Σⱼ (h·aᵢⱼ)·kⱼ) —
- * skipping the evaluation of f for a stage whose slope no later stage reads — and reverses
- * them stage by stage:
+ * (rows are aligned at their ends, as in the general adjoint). It takes each step's stage
+ * states Yᵢ from the solve's stage record — kept for methods that do not reuse their last
+ * stage (euler, midpoint, heun, rk4), up to STAGE_RECORD_LIMIT values, and used only with the
+ * solve's own field, coefficients and parameters — or else recomputes them from the stored
+ * start state with the forward stepper's arithmetic, Yᵢ = y + h·(Σⱼ aᵢⱼkⱼ) (skipping f for a
+ * stage whose slope no later stage reads). Either way they are the solve's stage states, bit
+ * for bit. It then reverses the stages one by one:
  *
  *   gᵢ = h·bᵢ·λ + h·Σ_{l>i} a_{li}·Ȳ_l,   Ȳᵢ = Jᵢᵀgᵢ,   p̄ += (∂f/∂p)ᵀgᵢ,   λ ← λ + Σᵢ Ȳᵢ.
  *
- * Both paths make the same calls of f and of its VJP with the same rows in the same order and
- * the same floating-point operations, so their results are bit-identical to the general
- * solve loop's (test/ode/fixedStepRk.test.ts checks this on random problems). Anything the
+ * Both paths make the same calls of f and of its VJP (the adjoint with recorded stages only
+ * those of the VJP) with the same rows in the same order and the same floating-point
+ * operations, so their results are bit-identical to the general solve loop's and adjoint's
+ * (test/ode/fixedStepRk.test.ts checks this on random problems). Anything the
  * fast path does not cover — a non-finite state, more steps than `maxSteps`, a different
  * setup — falls back to the general loop, which then reports it.
  *
