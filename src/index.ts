@@ -171,6 +171,7 @@ export {
   type ParamScale,
   type SourceLocation,
   type StateDecl,
+  staticCalls,
 } from './expr/model.js';
 // Model language
 export { type ParseOptions, parseModel } from './expr/parse.js';
@@ -178,6 +179,28 @@ export { exprToLatex, latexName, type NameTable, printExpr, printLatex, printMod
 export { GbxSyntaxError } from './expr/source.js';
 export type { Term, TermLike } from './expr/terms.js';
 export * as ex from './expr/terms.js';
+// Hamiltonian networks
+export {
+  derivativeLoss,
+  type FitDerivativesOptions,
+  type FitDerivativesResult,
+  fitDerivatives,
+} from './hamiltonian/fit.js';
+export {
+  type BaselineNetwork,
+  baselineNetwork,
+  type HamiltonianNetwork,
+  hamiltonianNetwork,
+  type LearnedDynamics,
+  type PhaseSpaceNetOptions,
+} from './hamiltonian/networks.js';
+export {
+  type EnergyFunction,
+  energyGradient,
+  symplecticGradient,
+  symplecticMatrix,
+} from './hamiltonian/symplectic.js';
+export { learnedVectorField } from './hamiltonian/vectorField.js';
 export {
   type EstimateOptions,
   type EstimateResult,
@@ -220,6 +243,7 @@ export {
   type NetWeights,
   TensorNetRuntime,
 } from './hybrid/netRuntime.js';
+export { nullNetsModel } from './hybrid/nullNets.js';
 export { type ObjectiveOptions, type ObjectiveValue, objective } from './hybrid/objective.js';
 // Hybrid patterns: penalties, baselines from one definition, adaptive grey-box, solver-in-the-loop
 export {
@@ -259,6 +283,18 @@ export {
   type TrainState,
   train,
 } from './hybrid/trainer.js';
+export { addTrees, type TrajectoryBatch, type TrajectoryRegularizer } from './hybrid/trajectoryBatch.js';
+// Trajectory regularizers (APHYNITY-family)
+export {
+  closureNorm,
+  closureRatio,
+  independence,
+  isTrajectoryRegularizer,
+  physicsFit,
+  reducedDiscrepancy,
+  type TrajectoryRegularizerOptions,
+  vectorFieldParts,
+} from './hybrid/trajectoryRegularizers.js';
 export {
   type Baselines,
   baselines,
@@ -270,6 +306,31 @@ export {
   type VariantNetOptions,
   withResidual,
 } from './hybrid/variants.js';
+// Latent hybrid models
+export { addPredictions, applyEnsemble, ensembleWeights, residualDataset } from './latent/baselines.js';
+export {
+  type CovidLatentKind,
+  type CovidLatentOptions,
+  covidLatentModel,
+  covidLatentOptions,
+  covidLatentSource,
+} from './latent/covidLatent.js';
+export { LatentDecoder, type LatentDecoderOptions, type LatentDose } from './latent/decoder.js';
+export {
+  type FitLatentOptions,
+  type FitLatentRecord,
+  type FitLatentResult,
+  fitLatent,
+  forecastRmse,
+} from './latent/fit.js';
+export {
+  type LatentDataset,
+  LatentModel,
+  type LatentModelOptions,
+  type LatentParams,
+  type LatentPatient,
+  type LatentPosterior,
+} from './latent/latentModel.js';
 // Model zoo
 export {
   covidDexamethasoneModel,
@@ -604,6 +665,83 @@ export { parseSbml, SbmlError, type SbmlModel } from './petab/sbml.js';
 export { sbmlToModel } from './petab/sbmlModel.js';
 export { PetabError, parseTsv } from './petab/tables.js';
 export { type CaseOutcome, runTestCase, subSource } from './petab/testSuite.js';
+// Structure sparsification (HGS)
+export {
+  blackBoxGraph,
+  type FittedForecaster,
+  fitLstmBaseline,
+  fitMnodeBaseline,
+} from './sparsity/baselines.js';
+export { type DrawOptions, edgeKey, graphToDot, graphToSvg } from './sparsity/draw.js';
+export {
+  augmentPathways,
+  type CondenseOptions,
+  condense,
+  contractNodes,
+  type EdgeOrigin,
+  editGraph,
+  type GraphEdits,
+  graphFromModel,
+  isAcyclicExceptSelfLoops,
+  nodesReachingObserved,
+  type PathwayPolicy,
+  pruneGraph,
+  type StructureEdge,
+  type StructureGraph,
+  type StructureGraphSpec,
+  type StructureNode,
+  stronglyConnectedComponents,
+  structureGraph,
+  withoutInputs,
+} from './sparsity/graph.js';
+export {
+  type FoldMap as HgsFoldMap,
+  type HgsCv,
+  type HgsEdgeRow,
+  type HgsFoldInput,
+  type HgsFoldOutput,
+  type HgsOptions,
+  type HgsResult,
+  type HgsStateRow,
+  type HgsTraining,
+  hgs,
+  hgsFold,
+  hgsGraphs,
+  mnodeToModelText,
+} from './sparsity/hgs.js';
+export { type LstmForecaster, type LstmForecasterParams, lstmForecaster } from './sparsity/lstmForecaster.js';
+export {
+  checkForecastSet,
+  type ForecastSet,
+  type ForecastTensors,
+  forecastMse,
+  forecastTensors,
+  type Mnode,
+  type MnodeNode,
+  type MnodeOptions,
+  type MnodeParams,
+  mnode,
+  networkSquaredNorm,
+  subsetForecast,
+} from './sparsity/mnode.js';
+export {
+  activeEdges,
+  type Enp,
+  mnodeEnp,
+  type PrunedMnode,
+  pruneMnode,
+  restrictParams,
+} from './sparsity/prune.js';
+export {
+  type Forecaster,
+  type ForecasterParams,
+  mse as forecastPredictionMse,
+  type Penalty as MnodePenalty,
+  predictMnode,
+  type TrainOptions as MnodeTrainOptions,
+  type TrainResult as MnodeTrainResult,
+  trainMnode,
+} from './sparsity/train.js';
 export type { PadMode } from './tensor/layout.js';
 // Tensors: values, shapes and non-differentiable kernels
 export { fromNested, NDArray, type NestedNumbers } from './tensor/ndarray.js';
