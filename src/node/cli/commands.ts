@@ -431,9 +431,18 @@ export async function reportCommand(io: Io, g: GlobalOptions, o: ReportArgs): Pr
   return 0;
 }
 
+/** The shape of a bench workload as the CLI uses it (bench/harness.ts has the full type). */
+interface BenchWorkload {
+  readonly id: string;
+  run(): Promise<readonly unknown[]>;
+}
+
 /** `greybox bench [IDS…]`. */
 export async function benchCommand(io: Io, _g: GlobalOptions, ids: string[]): Promise<number> {
-  const { workloads } = await import('../../../bench/workloads/index.js');
+  // The workloads live outside src/, in bench/: the specifier is a runtime URL so that the library
+  // build (rootDir src) does not pull them in. The CLI always runs through tsx, which loads them.
+  const url = new URL('../../../bench/workloads/index.ts', import.meta.url).href;
+  const { workloads } = (await import(url)) as { workloads: readonly BenchWorkload[] };
   const known = new Map(workloads.map((w) => [w.id, w]));
   for (const id of ids) {
     if (!known.has(id))
