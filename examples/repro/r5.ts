@@ -24,7 +24,7 @@ import {
   type LearnedDynamics,
   learnedVectorField,
   symplecticGradient,
-} from '../../src/hamiltonian/index.js';
+} from '../../src/index.js';
 import type { MlpParams } from '../../src/nn/mlp.js';
 import { renderVegaLite } from '../../src/node/report/vegaSvg.js';
 import { pid } from '../../src/ode/controller.js';

@@ -22,7 +22,7 @@ import {
   learnedVectorField,
   symplecticGradient,
   symplecticMatrix,
-} from '../../src/hamiltonian/index.js';
+} from '../../src/index.js';
 import { normalInit } from '../../src/nn/init.js';
 import type { MlpParams } from '../../src/nn/mlp.js';
 import { pid } from '../../src/ode/controller.js';
