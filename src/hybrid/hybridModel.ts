@@ -19,6 +19,11 @@ import { type RngKey, rngKey } from '../tensor/random.js';
 import { type DataLoss, dataLossTerms, type LossTerms } from './loss.js';
 import { type NetWeights, TensorNetRuntime } from './netRuntime.js';
 import { nullNetsModel } from './nullNets.js';
+import {
+  fromEstimationScale as fromScale,
+  estimationScaleDerivative as scaleDerivative,
+  toEstimationScale as toScale,
+} from './scales.js';
 import { checkSubjects, doseTarget, type Subject } from './subject.js';
 import { addTrees, type TrajectoryBatch, type TrajectoryRegularizer } from './trajectoryBatch.js';
 
@@ -686,20 +691,4 @@ export function segmentStarts(nTimes: number, segments: number): number[] {
   }
   const k = Math.min(segments, nTimes);
   return Array.from({ length: k }, (_, i) => Math.floor((i * nTimes) / k));
-}
-
-function toScale(scale: 'lin' | 'log' | 'logit', x: number): number {
-  return scale === 'lin' ? x : scale === 'log' ? Math.log(x) : Math.log(x / (1 - x));
-}
-
-function fromScale(scale: 'lin' | 'log' | 'logit', z: number): number {
-  return scale === 'lin' ? z : scale === 'log' ? Math.exp(z) : 1 / (1 + Math.exp(-z));
-}
-
-/** dx/dz of the estimation scale. */
-function scaleDerivative(scale: 'lin' | 'log' | 'logit', z: number): number {
-  if (scale === 'lin') return 1;
-  if (scale === 'log') return Math.exp(z);
-  const s = 1 / (1 + Math.exp(-z));
-  return s * (1 - s);
 }
