@@ -21,11 +21,16 @@
  */
 import { jacobianExprs } from './derivative.js';
 import { type Expr, Op, sigmoidValue, softplusValue, topologicalOrder } from './ir.js';
-import { callOrder, type Model, ModelError } from './model.js';
+import { callOrder, callOutputCount, type Model, ModelError } from './model.js';
 
 /**
  * How compiled models evaluate their neural networks (implemented by the hybrid layer on the
  * tensor path). Buffers are row-major [batch, width].
+ *
+ * For a gradient call (`model.calls[call].gradOf = a`, from `grad(F.a, x)`), "net" below is
+ * the map x ↦ ∇ₓF_a(x) with as many outputs as inputs: `forward` gives the input gradient,
+ * `backward` the Hessian–vector product ∇²ₓF_a·outBar (the Hessian is symmetric) plus the
+ * weight gradient of outBar·∇ₓF_a, and `jacobian` the Hessian ∇²ₓF_a.
  */
 export interface NetRuntime {
   /** out[b, ·] = net(x[b, ·]) for network call `call`. */
@@ -325,13 +330,13 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     U: model.inputs.length,
     C: model.covariates.length,
     nIn: calls.map((c) => c.inputs.length),
-    nOut: calls.map((c) => model.nets[c.net].outputs.length),
+    nOut: calls.map((c) => callOutputCount(model, c)),
   };
   const read = leafReader(L);
   const order = callOrder(model);
   const states = model.states.map((_, i) => f.state(i));
   const params = model.params.map((_, i) => f.param(i));
-  const netOuts = calls.map((c, k) => model.nets[c.net].outputs.map((_, o) => f.netOut(k, o)));
+  const netOuts = calls.map((_, k) => Array.from({ length: L.nOut[k] }, (_, o) => f.netOut(k, o)));
   const allNetOuts = netOuts.flat();
   const F = model.equations;
   const sources: Record<string, string> = {};
@@ -635,7 +640,7 @@ export function compileModel(model: Model, options: CompileOptions = {}): Compil
     ? build('initialVjp', 't, y, p, u, c, ob, yb, pb, B, rows, rt, ni, no, nob, nib', vjpProgram(init))
     : build('initialVjp', 'p, c, yb, pb, B, rows', loop(initVjpBody, initVjpTail));
 
-  // Observables (they may not use networks: the compiler evaluates them without phases).
+  // Observables, with the network phases of the calls they use (residual "ML last" terms).
   const H = model.observables.map((o) => o.expr);
   const nObs = H.length;
   const obsBody = new Body(read);

@@ -11,7 +11,7 @@
  * The walk over expressions is iterative (an explicit stack), so long chains such as
  * `a + b + c + …` or long chains of `let`s cannot overflow the call stack.
  */
-import type { DeclNode, ExprNode, LetNode, NetNode, ParamNode, ProgramNode } from './ast.js';
+import type { CallNode, DeclNode, ExprNode, LetNode, NetNode, ParamNode, ProgramNode } from './ast.js';
 import { childrenOf } from './ast.js';
 import {
   type BinaryOp,
@@ -40,6 +40,9 @@ import {
 } from './model.js';
 import { GbxSyntaxError, type Pos, type SourceText, syntaxError } from './source.js';
 import { closestName } from './suggest.js';
+
+/** How `grad` is written (the derivative of a network output by one of its inputs). */
+const GRAD_USAGE = 'grad(NET.OUTPUT, INPUT)';
 
 /** A built-in function: how many arguments, how it lowers to the IR, how it is written. */
 interface FunctionRule {
@@ -81,6 +84,18 @@ const FUNCTIONS: ReadonlyMap<string, FunctionRule> = new Map<string, FunctionRul
   ['max', binaryFunction('max', Op.Max)],
   ['pow', binaryFunction('pow', Op.Pow)],
   ['hill', { arity: 3, usage: 'hill(x, n, k)', build: (f, [x, n, k]) => f.hill(x, n, k) }],
+  // grad(F.a, x) is listed here so that it is reserved and named in messages; it needs the
+  // syntax of its arguments, so the elaborator lowers it itself (Elaborator.grad).
+  [
+    'grad',
+    {
+      arity: 2,
+      usage: GRAD_USAGE,
+      build: () => {
+        throw new Error('elaborate: grad(…) is lowered by the elaborator, not as a function');
+      },
+    },
+  ],
   [
     'piecewise',
     {
@@ -179,6 +194,24 @@ interface ExtraCall {
   readonly net: number;
   readonly inputs: readonly Expr[];
   readonly pos?: Pos;
+  /** Set for a gradient call `grad(F.a, x)`: the output differentiated (NetCall.gradOf). */
+  readonly gradOf?: number;
+}
+
+/**
+ * The operands the elaborator evaluates before a node: its children, except for
+ * `grad(F(args).a, x)`, whose operands are the network's call arguments (none for `F.a`)
+ * and the name x — the output `F.a` itself is not evaluated, only differentiated.
+ */
+function operandsOf(node: ExprNode): readonly ExprNode[] {
+  if (
+    node.kind === 'call' &&
+    node.callee === 'grad' &&
+    node.args.length === 2 &&
+    node.args[0].kind === 'netOut'
+  )
+    return [...(node.args[0].args ?? []), node.args[1]];
+  return childrenOf(node);
 }
 
 /**
@@ -518,7 +551,7 @@ class Elaborator {
 
   /** The IR of an expression (derived variables it uses are elaborated on the way). */
   private expr(node: ExprNode, ctx: Context): Expr {
-    return this.walk({ children: childrenOf(node), next: 0, values: [], ctx, node });
+    return this.walk({ children: operandsOf(node), next: 0, values: [], ctx, node });
   }
 
   /** The IR of derived variable `i`, elaborated once. */
@@ -542,7 +575,7 @@ class Elaborator {
       const top = stack[stack.length - 1];
       if (top.next < top.children.length) {
         const child = top.children[top.next++];
-        stack.push({ children: childrenOf(child), next: 0, values: [], ctx: top.ctx, node: child });
+        stack.push({ children: operandsOf(child), next: 0, values: [], ctx: top.ctx, node: child });
         continue;
       }
       let value: Expr;
@@ -596,6 +629,7 @@ class Elaborator {
       case 'if':
         return f.select(v[0], v[1], v[2]);
       case 'call':
+        if (node.callee === 'grad') return this.grad(node, v, ctx);
         return this.call(node.callee, v, node.pos, ctx);
       case 'netOut':
         return this.netOut(node, v, ctx);
@@ -751,6 +785,127 @@ class Elaborator {
   }
 
   private netOut(node: Extract<ExprNode, { kind: 'netOut' }>, args: readonly Expr[], ctx: Context): Expr {
+    const { net, pos } = node;
+    const [index, k] = this.resolveNetOut(node, ctx);
+    if (node.args === null) {
+      if (ctx.initialOf !== undefined) this.initialNetUses.push({ pos, ctx, net, call: index });
+      return this.f.netOut(index, k);
+    }
+    this.checkArgumentCount(node, args, ctx);
+    const key = `${index}:${args.map((a) => a.id).join(',')}`;
+    let call = this.extraKeys.get(key);
+    if (call === undefined) {
+      call = this.netNodes.length + this.extras.length;
+      this.extraKeys.set(key, call);
+      this.extras.push({ net: index, inputs: args, pos });
+    }
+    if (ctx.initialOf !== undefined) this.initialNetUses.push({ pos, ctx, net, call });
+    return this.f.netOut(call, k);
+  }
+
+  /**
+   * `grad(F.a, x)` or `grad(F(args).a, x)`: ∂F_a/∂x_m at the call's inputs, where x_m is the
+   * one input of the call whose value is the name x (a state, parameter, `let`, … written
+   * among the inputs). Lowered to output m of a gradient call of F (NetCall.gradOf = a) on the
+   * same inputs; `v` holds the call arguments (none for `F.a`), then the value of x.
+   */
+  private grad(node: CallNode, v: readonly Expr[], ctx: Context): Expr {
+    const example = 'e.g. grad(H.e, p) for a network H(q, p) -> (e)';
+    if (node.args.length !== 2) {
+      this.fail(
+        node.pos,
+        ctx.where,
+        `grad takes 2 arguments but is given ${node.args.length}`,
+        `write ${GRAD_USAGE}, ${example}`,
+      );
+    }
+    const [of, wrt] = node.args;
+    if (of.kind !== 'netOut') {
+      this.fail(
+        of.pos ?? node.pos,
+        ctx.where,
+        'the first argument of grad must be a network output such as H.e',
+        `write ${GRAD_USAGE}, ${example}; grad differentiates networks only — write the derivative of a formula out`,
+      );
+    }
+    const [net, k] = this.resolveNetOut(of, ctx);
+    const decl = this.netNodes[net];
+    const callArgs = v.slice(0, v.length - 1);
+    if (of.args !== null) this.checkArgumentCount(of, callArgs, ctx);
+    const written = of.args ?? decl.inputs;
+    const label = (m: number) => {
+      const a = written[m];
+      return a.kind === 'name' ? `"${a.name}"` : `input ${m + 1}`;
+    };
+    const names = written.map((_, m) => label(m)).join(', ');
+    if (wrt.kind !== 'name') {
+      this.fail(
+        wrt.pos ?? node.pos,
+        ctx.where,
+        `the second argument of grad must be the name of one of the inputs of network "${decl.name}"`,
+        `its inputs are ${names}; write ${GRAD_USAGE}, ${example}`,
+      );
+    }
+    const inputs = of.args === null ? this.declaredInputs(net) : callArgs;
+    const x = v[v.length - 1];
+    const slots = inputs.flatMap((e, m) => (e === x ? [m] : []));
+    const call = of.args === null ? decl.name : `this call of ${decl.name}`;
+    if (slots.length === 0) {
+      this.fail(
+        wrt.pos ?? node.pos,
+        ctx.where,
+        `"${wrt.name}" is not an input of ${call === decl.name ? `network "${decl.name}"` : call}`,
+        `grad differentiates by one of the network's inputs: ${names}`,
+      );
+    }
+    if (slots.length > 1) {
+      this.fail(
+        wrt.pos ?? node.pos,
+        ctx.where,
+        `"${wrt.name}" is ${slots.length} of the inputs of ${call === decl.name ? `network "${decl.name}"` : call} (${slots.map(label).join(', ')}), so the derivative by it is ambiguous`,
+        'give the network distinct inputs',
+      );
+    }
+    const key = `${net}:grad ${k}:${inputs.map((a) => a.id).join(',')}`;
+    let index = this.extraKeys.get(key);
+    if (index === undefined) {
+      index = this.netNodes.length + this.extras.length;
+      this.extraKeys.set(key, index);
+      this.extras.push({ net, inputs, pos: node.pos, gradOf: k });
+    }
+    if (ctx.initialOf !== undefined)
+      this.initialNetUses.push({ pos: node.pos, ctx, net: decl.name, call: index });
+    return this.f.netOut(index, slots[0]);
+  }
+
+  /** The input expressions of network `net`'s declaration, elaborated now if not yet. */
+  private declaredInputs(net: number): readonly Expr[] {
+    if (net < this.netInputs.length) return this.netInputs[net];
+    const decl = this.netNodes[net];
+    const ctx = { where: `inputs of network ${decl.name}` };
+    return decl.inputs.map((e) => this.expr(e, ctx));
+  }
+
+  /** Throws unless an explicit call `F(args).a` gives F as many inputs as it declares. */
+  private checkArgumentCount(
+    node: Extract<ExprNode, { kind: 'netOut' }>,
+    args: readonly Expr[],
+    ctx: Context,
+  ): void {
+    const { net, pos } = node;
+    const expected = this.netNodes[this.symbols.get(net)!.index].inputs.length;
+    if (args.length !== expected) {
+      this.fail(
+        pos,
+        ctx.where,
+        `network "${net}" takes ${expected} input${expected === 1 ? '' : 's'} but is given ${args.length}`,
+        `give it ${expected} input${expected === 1 ? '' : 's'}, in the order of its declaration`,
+      );
+    }
+  }
+
+  /** The network and output number of `F.a` / `F(…).a`, or a located error naming what is wrong. */
+  private resolveNetOut(node: Extract<ExprNode, { kind: 'netOut' }>, ctx: Context): [number, number] {
     const { net, output, pos } = node;
     const sym = this.symbols.get(net);
     if (sym === undefined || sym.kind !== 'net') {
@@ -790,28 +945,7 @@ class Elaborator {
         guess !== undefined ? `did you mean "${guess}"?` : `its outputs are ${names.join(', ')}`,
       );
     }
-    if (node.args === null) {
-      if (ctx.initialOf !== undefined) this.initialNetUses.push({ pos, ctx, net, call: sym.index });
-      return this.f.netOut(sym.index, k);
-    }
-    const expected = decl.inputs.length;
-    if (args.length !== expected) {
-      this.fail(
-        pos,
-        ctx.where,
-        `network "${net}" takes ${expected} input${expected === 1 ? '' : 's'} but is given ${args.length}`,
-        `give it ${expected} input${expected === 1 ? '' : 's'}, in the order of its declaration`,
-      );
-    }
-    const key = `${sym.index}:${args.map((a) => a.id).join(',')}`;
-    let call = this.extraKeys.get(key);
-    if (call === undefined) {
-      call = this.netNodes.length + this.extras.length;
-      this.extraKeys.set(key, call);
-      this.extras.push({ net: sym.index, inputs: args, pos });
-    }
-    if (ctx.initialOf !== undefined) this.initialNetUses.push({ pos, ctx, net, call });
-    return this.f.netOut(call, k);
+    return [sym.index, k];
   }
 
   /**
@@ -891,7 +1025,7 @@ class Elaborator {
       const remap = new Int32Array(calls.length);
       const kept: ExtraCall[] = [];
       calls.forEach((c, i) => {
-        const key = `${c.net}:${c.inputs.map((a) => a.id).join(',')}`;
+        const key = `${c.net}:${c.gradOf ?? ''}:${c.inputs.map((a) => a.id).join(',')}`;
         const j = keys.get(key);
         if (j === undefined) {
           keys.set(key, kept.length);
@@ -924,7 +1058,7 @@ class Elaborator {
       const expr = take();
       return { ...o, expr, noise: { kind: o.noise.kind, sigma: take() } };
     });
-    const calls = kept.map((c) => ({ net: c.net, inputs: c.inputs.map(take), pos: c.pos }));
+    const calls = kept.map((c) => ({ ...c, inputs: c.inputs.map(take) }));
     const n = this.netNodes.length;
     this.netInputs = calls.slice(0, n).map((c) => c.inputs);
     this.extras = calls.slice(n);
@@ -1017,7 +1151,11 @@ class Elaborator {
     }));
     const calls: NetCall[] = [
       ...this.netInputs.map((inputs, net) => ({ net, inputs })),
-      ...this.extras.map((c) => ({ net: c.net, inputs: c.inputs })),
+      ...this.extras.map((c) =>
+        c.gradOf === undefined
+          ? { net: c.net, inputs: c.inputs }
+          : { net: c.net, inputs: c.inputs, gradOf: c.gradOf },
+      ),
     ];
     const parts = {
       name: this.program.name,

@@ -106,6 +106,33 @@ export interface NetDecl {
 export interface NetCall {
   readonly net: number;
   readonly inputs: readonly Expr[];
+  /**
+   * Set for a gradient call (`grad(F.a, x)` in the text): the call then evaluates the input
+   * gradient of output `gradOf` instead of the network itself, so that its outputs are
+   * ∂F_gradOf/∂x_m for m = 0 … inputs.length − 1 (one per input, see {@link callOutputCount}).
+   * Hamiltonian neural networks are written this way: `d/dt q = grad(H.e, p)`.
+   */
+  readonly gradOf?: number;
+}
+
+/**
+ * How many outputs a network call has: the network's outputs for an ordinary call, its
+ * number of inputs for a gradient call ({@link NetCall.gradOf}).
+ *
+ * @example
+ * ```ts
+ * const m = parseModel(`
+ *   state q = 1
+ *   state p = 0
+ *   net H(q, p) -> (e) : mlp(8, tanh)
+ *   d/dt q = grad(H.e, p)
+ *   d/dt p = -grad(H.e, q)
+ * `);
+ * m.calls.map((c) => callOutputCount(m, c)); // [1, 2]: H itself, then ∇H
+ * ```
+ */
+export function callOutputCount(m: Pick<ModelParts, 'nets'>, call: NetCall): number {
+  return call.gradOf === undefined ? m.nets[call.net].outputs.length : call.inputs.length;
 }
 
 /** Measurement noise of an observable. */
@@ -314,6 +341,16 @@ function validate(m: Model): void {
     if (c.inputs.length !== net.inputs.length) {
       throw new ModelError(
         `${where(net.loc)}network "${net.name}" takes ${net.inputs.length} inputs but is called with ${c.inputs.length}`,
+        net.loc,
+      );
+    }
+    if (
+      c.gradOf !== undefined &&
+      !(Number.isInteger(c.gradOf) && c.gradOf >= 0 && c.gradOf < net.outputs.length)
+    ) {
+      throw new ModelError(
+        `${where(net.loc)}a gradient call of network "${net.name}" differentiates output number ${c.gradOf}, ` +
+          `but the network has ${net.outputs.length} output${net.outputs.length === 1 ? '' : 's'}`,
         net.loc,
       );
     }

@@ -35,8 +35,15 @@ export interface NameTable {
   /** Derived variables: where one's expression node occurs, its name is printed. */
   readonly derived?: readonly { readonly name: string; readonly expr: Expr }[];
   readonly nets?: readonly { readonly name: string; readonly outputs: readonly string[] }[];
-  /** Network calls; call `i < nets.length` is network `i` on its declared inputs. */
-  readonly calls?: readonly { readonly net: number; readonly inputs: readonly Expr[] }[];
+  /**
+   * Network calls; call `i < nets.length` is network `i` on its declared inputs. A call with
+   * `gradOf` is a gradient call: its output m prints as `grad(F.a, x_m)`.
+   */
+  readonly calls?: readonly {
+    readonly net: number;
+    readonly inputs: readonly Expr[];
+    readonly gradOf?: number;
+  }[];
 }
 
 // Precedence levels, loosest first.
@@ -114,6 +121,23 @@ abstract class Printer {
     return [net.name, output, declared || call === undefined ? null : call.inputs];
   }
 
+  /**
+   * For output m of a gradient call: `[net name, output name, call inputs or null when they
+   * are the declared ones, the input x_m]`; undefined for other leaves.
+   */
+  protected gradParts(e: Expr): [string, string, readonly Expr[] | null, Expr] | undefined {
+    const call = this.names.calls?.[e.index];
+    const net = call === undefined ? undefined : this.names.nets?.[call.net];
+    if (call?.gradOf === undefined || net === undefined) return undefined;
+    const declared = this.names.calls?.[call.net]?.inputs;
+    const same =
+      declared !== undefined &&
+      declared.length === call.inputs.length &&
+      declared.every((x, m) => x === call.inputs[m]);
+    const output = net.outputs[call.gradOf] ?? `<output ${call.gradOf}>`;
+    return [net.name, output, same ? null : call.inputs, call.inputs[e.index2]];
+  }
+
   /** How a symbol's name is written. */
   protected abstract symbol(name: string): string;
   /** One node, its operands already printed. */
@@ -186,6 +210,12 @@ class TextPrinter extends Printer {
       case Op.Covariate:
         return { text: this.leafName(e), prec: ATOM };
       case Op.NetOut: {
+        const grad = this.gradParts(e);
+        if (grad !== undefined) {
+          const [net, output, inputs, wrt] = grad;
+          const args = inputs === null ? '' : `(${inputs.map((x) => this.ref(x).text).join(', ')})`;
+          return { text: `grad(${net}${args}.${output}, ${this.ref(wrt).text})`, prec: ATOM };
+        }
         const parts = this.netOutParts(e);
         if (parts === undefined) return { text: `<net call ${e.index} output ${e.index2}>`, prec: ATOM };
         const [net, output, inputs] = parts;
@@ -490,6 +520,14 @@ class LatexPrinter extends Printer {
       case Op.Covariate:
         return { text: this.leafName(e), prec: ATOM };
       case Op.NetOut: {
+        const grad = this.gradParts(e);
+        if (grad !== undefined) {
+          const [net, output, inputs, wrt] = grad;
+          const base = latexName(net);
+          const sub = `${base.includes('_') ? `{${base}}` : base}_{${latexName(output)}}`;
+          const args = inputs === null ? '' : this.parens(inputs.map((x) => this.ref(x).text).join(', '));
+          return { text: `\\frac{\\partial ${sub}${args}}{\\partial ${this.ref(wrt).text}}`, prec: ATOM };
+        }
         const parts = this.netOutParts(e);
         if (parts === undefined) return { text: `\\mathrm{net}_{${e.index},${e.index2}}`, prec: ATOM };
         const [net, output, inputs] = parts;

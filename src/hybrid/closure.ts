@@ -22,7 +22,8 @@ export interface ClosureTrace {
  * Evaluates every network call of the model at the states of `prediction` (from
  * {@link HybridModel.predict} for `subject`), with the fitted parameters and the subject's
  * covariates. Calls whose inputs use time-varying inputs or other networks' outputs are left
- * out (their inputs are not recorded along the trajectory).
+ * out (their inputs are not recorded along the trajectory), and so are gradient calls
+ * (`grad(F.a, x)`: derivatives of a network, not its outputs).
  *
  * @example
  * ```ts
@@ -44,7 +45,9 @@ export function closureTraces(
   hm.nets.setWeights(params.nets);
   model.calls.forEach((call, c) => {
     const net = model.nets[call.net];
-    const usable = call.inputs.every((e) => !usesOp(e, Op.Input) && !usesOp(e, Op.NetOut));
+    // Gradient calls (grad(F.a, x)) are derivatives of a network, not its outputs: left out.
+    const usable =
+      call.gradOf === undefined && call.inputs.every((e) => !usesOp(e, Op.Input) && !usesOp(e, Op.NetOut));
     if (!usable) return;
     const T = prediction.times.length;
     const nIn = call.inputs.length;

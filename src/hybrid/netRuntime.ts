@@ -9,7 +9,7 @@ import { type FusedActivation, linear } from '../autodiff/ops/linalg.js';
 import { Tensor } from '../autodiff/tensor.js';
 import { vjp } from '../autodiff/transforms.js';
 import type { NetRuntime } from '../expr/compile.js';
-import type { MlpArchitecture, Model } from '../expr/model.js';
+import { callOutputCount, type MlpArchitecture, type Model } from '../expr/model.js';
 import { activate } from '../nn/activation.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { type RngKey, splitKey, uniform } from '../tensor/random.js';
@@ -48,6 +48,37 @@ export function applyMlp(layers: readonly DenseLayer[], arch: MlpArchitecture, x
 }
 
 /**
+ * ∇ₓF_a for each row of x [B, nIn]: row b is (∂F_a/∂x₁, …, ∂F_a/∂x_nIn) at x[b], where F is the
+ * MLP `layers`/`arch` and a = `output`. One forward and one reverse pass; the reverse pass is
+ * recorded when this runs inside an enclosing transformation (`vjp`, `grad`), so the result
+ * can be differentiated again with respect to x (giving Hessian–vector products ∇²ₓF_a·v) and
+ * to the weights (docs/autodiff.md, second order).
+ *
+ * @example
+ * ```ts
+ * const arch = { kind: 'mlp', hidden: [8], activation: 'tanh' } as const;
+ * const layers = initMlp(rngKey(0), 2, 1, arch);
+ * mlpInputGradient(layers, arch, tensor([[0.1, 0.2]]), 0).shape; // [1, 2]
+ * ```
+ */
+export function mlpInputGradient(
+  layers: readonly DenseLayer[],
+  arch: MlpArchitecture,
+  x: Tensor,
+  output: number,
+): Tensor {
+  const nOut = layers[layers.length - 1].b.size;
+  if (!(Number.isInteger(output) && output >= 0 && output < nOut)) {
+    throw new RangeError(`mlpInputGradient: output must be an integer in [0, ${nOut}), got ${output}`);
+  }
+  const [y, pullback] = vjp((xi: Tensor) => applyMlp(layers, arch, xi), x);
+  const batch = y.shape[0];
+  const seed = new Float64Array(batch * nOut);
+  for (let b = 0; b < batch; b++) seed[b * nOut + output] = 1;
+  return pullback(new Tensor(new NDArray(seed, [batch, nOut])));
+}
+
+/**
  * Glorot-uniform weights (U(±√(6/(in + out)))) and zero biases for an MLP with `nIn`
  * inputs and `nOut` outputs, from the seeded generator.
  *
@@ -72,6 +103,11 @@ export function initMlp(key: RngKey, nIn: number, nOut: number, arch: MlpArchite
  * path, and accumulates weight gradients (read them with {@link TensorNetRuntime.gradients},
  * reset with {@link TensorNetRuntime.zeroGradients}).
  *
+ * Gradient calls (`grad(F.a, x)`, `NetCall.gradOf`) run on the autodiff tape: `forward` is
+ * ∇ₓF_a by one reverse pass ({@link mlpInputGradient}), `backward` differentiates that
+ * reverse pass again (the Hessian–vector product ∇²ₓF_a·ḡ and the weight gradient of
+ * ḡ·∇ₓF_a, second-order autodiff), `jacobian` is the Hessian, one such pass per input.
+ *
  * @example
  * ```ts
  * const model = parseModel(`
@@ -90,6 +126,8 @@ export class TensorNetRuntime implements NetRuntime {
   /** Per call: the direct kernel (tanh, sigmoid, relu, rbf, identity MLPs), else null (autodiff). */
   private readonly kernels: (MlpKernel | null)[];
   private flatOfCall: (readonly KernelLayer[])[];
+  /** Per call: the output whose input gradient a gradient call evaluates, else undefined. */
+  private readonly gradOfCall: (number | undefined)[];
   private currentWeights: NetWeights;
   private currentVersion = 0;
 
@@ -101,10 +139,11 @@ export class TensorNetRuntime implements NetRuntime {
     this.currentWeights = weights;
     this.layersOfCall = model.calls.map((c) => weights[model.nets[c.net].name]);
     this.archOfCall = model.calls.map((c) => model.nets[c.net].architecture);
+    this.gradOfCall = model.calls.map((c) => c.gradOf);
     this.kernels = model.calls.map((c) => {
       const net = model.nets[c.net];
       const a = net.architecture;
-      return kernelSupports(a.activation)
+      return c.gradOf === undefined && kernelSupports(a.activation)
         ? new MlpKernel([net.inputs.length, ...a.hidden, net.outputs.length], a.activation)
         : null;
     });
@@ -152,13 +191,20 @@ export class TensorNetRuntime implements NetRuntime {
     return new Tensor(new NDArray(x.slice(0, batch * n), [batch, n]));
   }
 
+  /** The function a call evaluates on the tape: the MLP, or x ↦ ∇ₓF_a for a gradient call. */
+  private callFunction(call: number, layers: readonly DenseLayer[], x: Tensor): Tensor {
+    const a = this.gradOfCall[call];
+    const arch = this.archOfCall[call];
+    return a === undefined ? applyMlp(layers, arch, x) : mlpInputGradient(layers, arch, x, a);
+  }
+
   forward(call: number, x: Float64Array, batch: number, out: Float64Array): void {
     const kernel = this.kernels[call];
     if (kernel !== null) {
       kernel.forward(this.flatOfCall[call], x, batch, out);
       return;
     }
-    const y = applyMlp(this.layersOfCall[call], this.archOfCall[call], this.input(call, x, batch));
+    const y = this.callFunction(call, this.layersOfCall[call], this.input(call, x, batch));
     out.set(y.data);
   }
 
@@ -169,10 +215,9 @@ export class TensorNetRuntime implements NetRuntime {
       return;
     }
     const layers = this.layersOfCall[call];
-    const arch = this.archOfCall[call];
-    const nOut = layers[layers.length - 1].b.size;
+    const nOut = callOutputCount(this.model, this.model.calls[call]);
     type Primals = { x: Tensor; layers: readonly DenseLayer[] };
-    const [, pullback] = vjp((p: Primals) => applyMlp(p.layers, arch, p.x), {
+    const [, pullback] = vjp((p: Primals) => this.callFunction(call, p.layers, p.x), {
       x: this.input(call, x, batch),
       layers,
     });
@@ -187,10 +232,9 @@ export class TensorNetRuntime implements NetRuntime {
 
   jacobian(call: number, x: Float64Array, batch: number, jac: Float64Array): void {
     const layers = this.layersOfCall[call];
-    const arch = this.archOfCall[call];
     const nIn = this.model.calls[call].inputs.length;
-    const nOut = layers[layers.length - 1].b.size;
-    const [, pullback] = vjp((xi: Tensor) => applyMlp(layers, arch, xi), this.input(call, x, batch));
+    const nOut = callOutputCount(this.model, this.model.calls[call]);
+    const [, pullback] = vjp((xi: Tensor) => this.callFunction(call, layers, xi), this.input(call, x, batch));
     for (let o = 0; o < nOut; o++) {
       const e = new Float64Array(batch * nOut);
       for (let b = 0; b < batch; b++) e[b * nOut + o] = 1;

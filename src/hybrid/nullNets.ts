@@ -65,7 +65,7 @@ export function nullNetsModel(model: Model, nets?: readonly string[]): Model {
     covariates: model.covariates,
     derived: model.derived.map((d) => ({ ...d, expr: map(d.expr) })),
     nets: model.nets,
-    calls: model.calls.map((c) => ({ net: c.net, inputs: c.inputs.map(map) })),
+    calls: model.calls.map((c) => ({ ...c, inputs: c.inputs.map(map) })),
     equations: model.equations.map(map),
     observables: model.observables.map((o) => ({
       ...o,

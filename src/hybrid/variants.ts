@@ -80,6 +80,7 @@ function replaceNets(model: Model, names: readonly string[], value: number, who:
   });
   const nets: NetDecl[] = keptNets.map((i) => ({ ...model.nets[i], inputs: model.nets[i].inputs.map(rw) }));
   const calls: NetCall[] = keptCalls.map((i) => ({
+    ...model.calls[i], // keeps gradOf of gradient calls
     net: newNetIndex.get(model.calls[i].net)!,
     inputs: model.calls[i].inputs.map(rw),
   }));
@@ -306,9 +307,9 @@ export function withResidual(model: Model, options: ResidualOptions = {}): Model
     e.op === Op.NetOut && e.index >= k ? f.netOut(e.index + 1, e.index2) : e,
   );
   const calls: NetCall[] = [
-    ...model.calls.slice(0, k).map((c) => ({ net: c.net, inputs: c.inputs.map(shift) })),
+    ...model.calls.slice(0, k).map((c) => ({ ...c, inputs: c.inputs.map(shift) })),
     { net: k, inputs },
-    ...model.calls.slice(k).map((c) => ({ net: c.net, inputs: c.inputs.map(shift) })),
+    ...model.calls.slice(k).map((c) => ({ ...c, inputs: c.inputs.map(shift) })),
   ];
   const nets = [...model.nets.map((n) => ({ ...n, inputs: n.inputs.map(shift) })), net];
   const observables = model.observables.map((o, j) => ({
