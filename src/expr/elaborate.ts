@@ -252,6 +252,8 @@ class Elaborator {
   /** Network outputs used directly in initial values (checked once every call is known). */
   private readonly initialNetUses: { pos: Pos | undefined; ctx: Context; net: string; call: number }[] = [];
   private netInputs: Expr[][] = [];
+  /** Networks whose declared inputs are being elaborated (a `grad` of them there is a cycle). */
+  private readonly netInputsInProgress = new Set<number>();
   private extras: ExtraCall[] = [];
   private readonly extraKeys = new Map<string, number>();
   private readonly equations: (Expr | undefined)[] = [];
@@ -382,8 +384,11 @@ class Elaborator {
         this.letValue(this.symbols.get(d.name)!.index);
         return;
       case 'net': {
+        const index = this.netInputs.length;
+        this.netInputsInProgress.add(index);
         const ctx = { where: `inputs of network ${d.name}` };
         this.netInputs.push(d.inputs.map((e) => this.expr(e, ctx)));
+        this.netInputsInProgress.delete(index);
         return;
       }
       case 'equation':
@@ -676,6 +681,15 @@ class Elaborator {
     if (this.letStatus[i] === 0) return i;
     if (this.letStatus[i] === 1) {
       const cycle = this.letStack.slice(this.letStack.indexOf(i)).map((j) => this.letNodes[j].name);
+      if (this.netInputsInProgress.size > 0) {
+        const nets = [...this.netInputsInProgress].map((n) => `"${this.netNodes[n].name}"`).join(', ');
+        this.fail(
+          pos,
+          ctx.where,
+          `the inputs of network ${nets} depend on its own gradient through ${[...cycle, name].join(' → ')}`,
+          "a network's inputs may not depend on its own outputs or gradients",
+        );
+      }
       this.fail(
         pos,
         ctx.where,
@@ -830,6 +844,14 @@ class Elaborator {
     }
     const [net, k] = this.resolveNetOut(of, ctx);
     const decl = this.netNodes[net];
+    if (of.args === null && this.netInputsInProgress.has(net)) {
+      this.fail(
+        node.pos,
+        ctx.where,
+        `the inputs of network "${decl.name}" depend on its own gradient grad(${decl.name}.${of.output}, …)`,
+        "a network's inputs may not depend on its own outputs or gradients",
+      );
+    }
     const callArgs = v.slice(0, v.length - 1);
     if (of.args !== null) this.checkArgumentCount(of, callArgs, ctx);
     const written = of.args ?? decl.inputs;
@@ -883,7 +905,10 @@ class Elaborator {
     if (net < this.netInputs.length) return this.netInputs[net];
     const decl = this.netNodes[net];
     const ctx = { where: `inputs of network ${decl.name}` };
-    return decl.inputs.map((e) => this.expr(e, ctx));
+    this.netInputsInProgress.add(net);
+    const inputs = decl.inputs.map((e) => this.expr(e, ctx));
+    this.netInputsInProgress.delete(net);
+    return inputs;
   }
 
   /** Throws unless an explicit call `F(args).a` gives F as many inputs as it declares. */
