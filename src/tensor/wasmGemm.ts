@@ -15,6 +15,9 @@
  * 3. `finish` copies (or adds) the padded product into the compact `[m, n]` output when `n`
  *    is not a multiple of 4; otherwise the kernels write the output in place.
  *
+ * A factor B packed once by {@link wasmPackB} (a network's weights) stays resident in the first
+ * megabyte of the memory between calls, so a product by it copies in only A (and C).
+ *
  * The result is copied out through a cached view of the memory. Products accumulate in the
  * natural order p = 0, 1, …, k−1 with a separate multiply and add (no fused multiply–add, no
  * term skipped), so within each block of 256 terms every entry is rounded exactly as in the
@@ -36,6 +39,13 @@ const MC = 256;
 /** Largest linear memory this back end grows to; bigger products use the JavaScript kernel. */
 const MAX_BYTES = 1 << 30;
 const PAGE = 65536;
+/**
+ * Doubles at the start of memory (1 MiB) that keep pre-packed B factors resident between
+ * calls (see {@link residentPanels}); every call's own regions start after them.
+ */
+const RESIDENT = 1 << 17;
+/** The largest packed B kept resident; bigger ones are copied in at every call. */
+const RESIDENT_MAX = RESIDENT >> 2;
 
 /**
  * `pack(src, rs, cs, rows, cols, dst)`: packs the matrix X[rows, cols] whose entry (r, c) is
@@ -241,8 +251,12 @@ interface GemmInstance {
   readonly finish: WasmFunction;
   /** A view of the whole memory; replaced when the memory grows. */
   heap: Float64Array;
-  /** Views `[0, length)` of the memory, by length, for copying results out without allocating. */
+  /** Views `[RESIDENT, RESIDENT + length)` of the memory, by length, for copying results out without allocating. */
   readonly outViews: Map<number, Float64Array>;
+  /** Packed B factors resident in memory: the array → its element index in the heap. */
+  readonly resident: Map<Float64Array, number>;
+  /** Doubles of the resident region in use. */
+  residentEnd: number;
 }
 
 function isFunction(value: unknown): value is WasmFunction {
@@ -265,7 +279,16 @@ function instantiate(): GemmInstance | null {
     const kernels = [exports.kernel4, exports.kernel1, exports.kernel2, exports.kernel3, exports.kernel4];
     if (!isMemory(memory) || !isFunction(pack) || !isFunction(finish) || !kernels.every(isFunction))
       return null;
-    return { memory, pack, kernels, finish, heap: new Float64Array(memory.buffer), outViews: new Map() };
+    return {
+      memory,
+      pack,
+      kernels,
+      finish,
+      heap: new Float64Array(memory.buffer),
+      outViews: new Map(),
+      resident: new Map(),
+      residentEnd: 0,
+    };
   } catch {
     // No SIMD support, or compilation forbidden (CSP): use the JavaScript kernel.
     return null;
@@ -293,12 +316,12 @@ function reserve(inst: GemmInstance, bytes: number): boolean {
   return true;
 }
 
-/** A cached view of the first `length` doubles of the memory (C always starts at 0). */
+/** A cached view of `length` doubles from {@link RESIDENT} (C always starts there). */
 function outView(inst: GemmInstance, length: number): Float64Array {
   let view = inst.outViews.get(length);
   if (view === undefined) {
     if (inst.outViews.size >= 64) inst.outViews.clear();
-    view = new Float64Array(inst.memory.buffer, 0, length);
+    view = new Float64Array(inst.memory.buffer, RESIDENT * 8, length);
     inst.outViews.set(length, view);
   }
   return view;
@@ -394,6 +417,28 @@ function multiplyInHeap(
   if (!direct) inst.finish(pAt * 8, np * 8, cAt * 8, m, n, accumulate ? 1 : 0);
 }
 
+/**
+ * The heap index of `panels` (an array returned by {@link wasmPackB}) in the resident region,
+ * copied there on first use; −1 when it is too large to keep. When the region is full it is
+ * emptied and refilled, so at most {@link RESIDENT} doubles of old factors stay referenced.
+ * The panels are never written after packing, so a resident copy stays equal to its array.
+ */
+function residentPanels(inst: GemmInstance, panels: Float64Array): number {
+  const at = inst.resident.get(panels);
+  if (at !== undefined) return at;
+  if (panels.length > RESIDENT_MAX) return -1;
+  if (inst.residentEnd + panels.length > RESIDENT) {
+    inst.resident.clear();
+    inst.residentEnd = 0;
+  }
+  if (!reserve(inst, RESIDENT * 8)) return -1;
+  const start = inst.residentEnd;
+  inst.heap.set(panels, start);
+  inst.resident.set(panels, start);
+  inst.residentEnd = start + panels.length;
+  return start;
+}
+
 function getInstance(): GemmInstance | null {
   if (instance === undefined) instance = instantiate();
   return instance;
@@ -420,17 +465,17 @@ export function wasmGemm(
 ): boolean {
   const inst = getInstance();
   if (inst === null) return false;
-  // Layout in doubles: C | A | B | scratch.
+  // Layout in doubles, after the resident region: C | A | B | scratch.
   const size = m * n;
-  const aRegion = size;
+  const aRegion = RESIDENT + size;
   const bRegion = aRegion + stagedSize(a, m * k);
   const scratchAt = bRegion + stagedSize(b, k * n);
   if (!reserve(inst, (scratchAt + scratchSize(m, n, k)) * 8)) return false;
   const heap = inst.heap;
   const aAt = stage(heap, a, aOff, m * k, aRegion);
   const bAt = stage(heap, b, bOff, k * n, bRegion);
-  if (accumulate) heap.set(cOff === 0 && c.length === size ? c : c.subarray(cOff, cOff + size), 0);
-  multiplyInHeap(inst, transA, transB, m, n, k, aAt, bAt, 0, accumulate, scratchAt);
+  if (accumulate) heap.set(cOff === 0 && c.length === size ? c : c.subarray(cOff, cOff + size), RESIDENT);
+  multiplyInHeap(inst, transA, transB, m, n, k, aAt, bAt, RESIDENT, accumulate, scratchAt);
   c.set(outView(inst, size), cOff);
   return true;
 }
@@ -452,9 +497,9 @@ export function wasmPackB(
   const inst = getInstance();
   if (inst === null) return null;
   const np = Math.ceil(n / NR) * NR;
-  const outAt = stagedSize(b, k * n);
+  const outAt = RESIDENT + stagedSize(b, k * n);
   if (!reserve(inst, (outAt + np * k) * 8)) return null;
-  const bStart = stage(inst.heap, b, bOff, k * n, 0);
+  const bStart = stage(inst.heap, b, bOff, k * n, RESIDENT);
   const bRs = (transB ? k : 1) * 8;
   const bCs = (transB ? 1 : n) * 8;
   for (let pc = 0; pc < k; pc += KC) {
@@ -482,17 +527,20 @@ export function wasmGemmPackedB(
 ): boolean {
   const inst = getInstance();
   if (inst === null) return false;
-  // Layout in doubles: C | A | packed B | scratch (the A panels and the padded product).
+  // Layout in doubles, after the resident region: C | A | packed B unless resident | scratch
+  // (the A panels and the padded product).
   const size = m * n;
-  const aRegion = size;
+  const aRegion = RESIDENT + size;
   const bRegion = aRegion + stagedSize(a, m * k);
-  const scratchAt = bRegion + packedB.length;
+  const residentAt = residentPanels(inst, packedB);
+  const scratchAt = bRegion + (residentAt < 0 ? packedB.length : 0);
   if (!reserve(inst, (scratchAt + scratchSize(m, n, k)) * 8)) return false;
   const heap = inst.heap;
   const aAt = stage(heap, a, aOff, m * k, aRegion);
-  heap.set(packedB, bRegion);
-  if (accumulate) heap.set(cOff === 0 && c.length === size ? c : c.subarray(cOff, cOff + size), 0);
-  multiplyInHeap(inst, transA, false, m, n, k, aAt, 0, 0, accumulate, scratchAt, bRegion);
+  if (residentAt < 0) heap.set(packedB, bRegion);
+  if (accumulate) heap.set(cOff === 0 && c.length === size ? c : c.subarray(cOff, cOff + size), RESIDENT);
+  const bAt = residentAt < 0 ? bRegion : residentAt;
+  multiplyInHeap(inst, transA, false, m, n, k, aAt, 0, RESIDENT, accumulate, scratchAt, bAt);
   c.set(outView(inst, size), cOff);
   return true;
 }
@@ -520,7 +568,7 @@ export function wasmGemmBatch(
   const inst = getInstance();
   if (inst === null) return false;
   const size = m * n;
-  const aRegion = count * size;
+  const aRegion = RESIDENT + count * size;
   const bRegion = aRegion + a.length;
   const scratchAt = bRegion + b.length;
   if (!reserve(inst, (scratchAt + scratchSize(m, n, k)) * 8)) return false;
@@ -537,7 +585,7 @@ export function wasmGemmBatch(
       k,
       aRegion + aOffsets[t],
       bRegion + bOffsets[t],
-      t * size,
+      RESIDENT + t * size,
       false,
       scratchAt,
     );

@@ -364,6 +364,27 @@ describe('packB / gemmPackedB', () => {
       { numRuns: 200 },
     );
   });
+
+  it('keeps the same bits while many packed factors cycle through the resident region', () => {
+    // 40 factors of 64×64 (4096 doubles each) overflow the 131072-double resident region
+    // several times over; each product must still use its own factor.
+    const next = lcg(11);
+    const a = randomArray(25 * 64, next);
+    const bs = Array.from({ length: 40 }, () => randomArray(64 * 64, next));
+    const packs = bs.map((b) => packB(true, 64, 64, b, 0));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, packed] of packs.entries()) {
+        const want = new Float64Array(25 * 64);
+        gemm(false, true, 25, 64, 64, a, 0, bs[i], 0, want, 0, false);
+        const got = new Float64Array(25 * 64);
+        gemmPackedB(false, 25, a, 0, packed, got, 0, false);
+        expect(
+          got.every((g, j) => Object.is(g, want[j])),
+          `factor ${i}, round ${round}`,
+        ).toBe(true);
+      }
+    }
+  });
 });
 
 /** matmul by the definition, one batch entry at a time, with explicit broadcasting. */
