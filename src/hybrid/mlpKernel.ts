@@ -16,7 +16,7 @@
  * same values as the autodiff's `linear` layers followed by the activation.
  */
 import { gemm, gemmPackedB, type PackedB, packB } from '../tensor/gemm.js';
-import { wasmSigmoid, wasmTanh } from '../tensor/wasmElementwise.js';
+import { wasmSigmoid, wasmTanh, wasmTanhBackward } from '../tensor/wasmElementwise.js';
 
 /** The activations this kernel implements. */
 export type KernelActivation = 'tanh' | 'sigmoid' | 'relu' | 'rbf' | 'identity';
@@ -114,6 +114,8 @@ export class MlpKernel {
   private readonly product: Float64Array[];
   /** Column sums of G (bias gradients), [max width]. */
   private readonly colSum: Float64Array;
+  /** Each layer's bias repeated for `capacity` rows, [capacity, widths[l + 1]], for `cacheLayers`. */
+  private biasRows: Float64Array[] = [];
 
   constructor(
     private readonly widths: readonly number[],
@@ -139,6 +141,19 @@ export class MlpKernel {
     this.g = this.widths.map((w) => new Float64Array(this.capacity * w));
     this.probe = new Float64Array(this.capacity * this.widths[0]);
     this.probeBits = new Uint32Array(this.probe.buffer);
+    this.biasRows = [];
+  }
+
+  /** Layer l's bias repeated for `capacity` rows (built once per weights and capacity). */
+  private biasBlock(layers: readonly KernelLayer[], l: number): Float64Array {
+    if (this.biasRows.length === 0) {
+      this.biasRows = layers.map(({ b }) => {
+        const rows = new Float64Array(this.capacity * b.length);
+        for (let r = 0; r < this.capacity; r++) rows.set(b, r * b.length);
+        return rows;
+      });
+    }
+    return this.biasRows[l];
   }
 
   /** out [batch, nOut] = MLP(x [batch, nIn]), from the stored pass for this input if there is one. */
@@ -196,18 +211,15 @@ export class MlpKernel {
       const nOut = widths[l];
       const P = this.product[l];
       const G = this.pendingG[l];
-      gemm(true, false, nOut, nIn, rows, G, 0, this.pendingH[l], 0, P, 0, false);
+      // Exact-length views: the product then copies only the queued rows, not the whole queue.
+      const H = this.pendingH[l].subarray(0, rows * nIn);
+      gemm(true, false, nOut, nIn, rows, G.subarray(0, rows * nOut), 0, H, 0, P, 0, false);
       const dW = grads[2 * (l - 1)];
       const db = grads[2 * (l - 1) + 1];
       for (let i = 0; i < nOut * nIn; i++) dW[i] += P[i];
       // ∂L/∂b_l: the column sums of G, in row order (as the product would add them).
-      const colSum = this.colSum;
-      colSum.fill(0, 0, nOut);
-      for (let r = 0; r < rows; r++) {
-        const at = r * nOut;
-        for (let o = 0; o < nOut; o++) colSum[o] += G[at + o];
-      }
-      for (let o = 0; o < nOut; o++) db[o] += colSum[o];
+      columnSums(G, rows, nOut, this.colSum);
+      for (let o = 0; o < nOut; o++) db[o] += this.colSum[o];
     }
   }
 
@@ -218,6 +230,7 @@ export class MlpKernel {
     this.cacheLayers = null;
     this.forwardW = [];
     this.backwardW = [];
+    this.biasRows = [];
     this.pendingRows = 0;
     this.pendingGrads = null;
   }
@@ -248,6 +261,7 @@ export class MlpKernel {
       this.cacheLayers = layers;
       const { widths } = this;
       this.forwardW = layers.map((l, i) => packB(true, widths[i + 1], widths[i], l.w, 0));
+      this.biasRows = [];
       this.backwardW = layers.map((l, i) => packB(false, widths[i], widths[i + 1], l.w, 0));
     }
     const n0 = batch * this.widths[0];
@@ -295,8 +309,7 @@ export class MlpKernel {
     for (let l = 1; l <= L; l++) {
       const nOut = widths[l];
       const z = h[l];
-      const { b } = layers[l - 1];
-      for (let r = 0; r < batch; r++) z.set(b, r * nOut);
+      z.set(this.biasBlock(layers, l - 1).subarray(0, batch * nOut));
       gemmPackedB(false, batch, h[l - 1], 0, this.forwardW[l - 1], z, 0, true);
       if (l < L) {
         if (pre.length > 0) pre[l].set(z.subarray(0, batch * nOut));
@@ -331,7 +344,7 @@ export class MlpKernel {
   private multiplyDerivative(g: Float64Array, h: Float64Array, z: Float64Array | undefined, n: number): void {
     switch (this.activation) {
       case 'tanh':
-        for (let i = 0; i < n; i++) g[i] *= 1 - h[i] * h[i];
+        if (!wasmTanhBackward(g, h, n)) for (let i = 0; i < n; i++) g[i] *= 1 - h[i] * h[i];
         return;
       case 'sigmoid':
         for (let i = 0; i < n; i++) g[i] *= h[i] * (1 - h[i]);
@@ -346,6 +359,49 @@ export class MlpKernel {
       case 'identity':
         return;
     }
+  }
+}
+
+/**
+ * out[o] = Σ_r G[r·n + o] for o < n, each column summed in row order from 0 (the rounding of
+ * the plain loop), eight columns at a time in locals: about four times faster than
+ * accumulating a whole row into `out` at each step.
+ */
+function columnSums(G: Float64Array, rows: number, n: number, out: Float64Array): void {
+  const end = rows * n;
+  let o = 0;
+  for (; o + 8 <= n; o += 8) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    let s5 = 0;
+    let s6 = 0;
+    let s7 = 0;
+    for (let at = o; at < end; at += n) {
+      s0 += G[at];
+      s1 += G[at + 1];
+      s2 += G[at + 2];
+      s3 += G[at + 3];
+      s4 += G[at + 4];
+      s5 += G[at + 5];
+      s6 += G[at + 6];
+      s7 += G[at + 7];
+    }
+    out[o] = s0;
+    out[o + 1] = s1;
+    out[o + 2] = s2;
+    out[o + 3] = s3;
+    out[o + 4] = s4;
+    out[o + 5] = s5;
+    out[o + 6] = s6;
+    out[o + 7] = s7;
+  }
+  for (; o < n; o++) {
+    let s = 0;
+    for (let at = o; at < end; at += n) s += G[at];
+    out[o] = s;
   }
 }
 

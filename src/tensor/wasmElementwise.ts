@@ -1,12 +1,14 @@
 /**
  * WebAssembly SIMD (f64x2) kernels for elementwise transcendental functions: tanh, exp and
- * the logistic sigmoid.
+ * the logistic sigmoid; and the chain rule through tanh, g·(1 − h²), for network backward passes.
  *
  * The module is assembled at load time by `wasmAssembler.ts` and instantiated synchronously
  * on first use, like the gemm back end (`wasmGemm.ts`). Its memory holds a table of the
- * kernels' constants followed by a data region of {@link CHUNK} doubles. A call copies a chunk
- * of its input in with `TypedArray.set`, the kernel overwrites it in place, and the chunk is
- * copied out through a cached view; longer arrays go chunk by chunk, so memory never grows.
+ * kernels' constants followed by two data regions of {@link CHUNK} doubles. A call copies a
+ * chunk of its input in with `TypedArray.set` (and, for a two-operand kernel, the matching chunk
+ * of the second operand into the second region), the kernel overwrites the first region in
+ * place, and the chunk is copied out through a cached view; longer arrays go chunk by chunk, so
+ * memory never grows.
  *
  * The constants are read from the table into locals once per call, rather than written as
  * `v128.const`: V8's optimizing compiler would otherwise rebuild each constant at every use
@@ -27,7 +29,8 @@ import { encodeModule, FunctionBuilder, I32, V128 } from './wasmAssembler.js';
 const TABLE_BYTES = 1024;
 /** Doubles processed per call into WebAssembly (64 KiB). */
 const CHUNK = 8192;
-const PAGES = Math.ceil((TABLE_BYTES + CHUNK * 8) / 65536);
+/** The data region holds two chunks: the operand (overwritten in place) and a second operand. */
+const PAGES = Math.ceil((TABLE_BYTES + 2 * CHUNK * 8) / 65536);
 /** Vectors of two doubles per loop iteration, their instructions interleaved. */
 const UNROLL = 2;
 /** Doubles per loop iteration; chunks are padded to a multiple of it. */
@@ -385,10 +388,37 @@ function buildSigmoid(table: ConstantTable): FunctionBuilder {
   return f;
 }
 
+/**
+ * `tanhBackward(begin, end)`: g ← g·(1 − h²) for each f64 g in [begin, end) and the h
+ * `CHUNK` doubles after it — the chain rule through tanh, from the activations h = tanh(z).
+ * The operations and their order are those of the JavaScript expression `g * (1 - h * h)`.
+ */
+function buildTanhBackward(table: ConstantTable): FunctionBuilder {
+  const f = new FunctionBuilder('tanhBackward', [I32, I32]);
+  const p = 0;
+  const one = loadConstant(f, table, 1);
+  const lanes = (offset: number) => ({ offset, g: f.local(V128), h: f.local(V128) });
+  emitLoop(f, lanes, [
+    ({ offset, g, h }) => {
+      f.get(p).v128Load(offset).set(g);
+      f.get(p)
+        .v128Load(offset + CHUNK * 8)
+        .set(h);
+    },
+    ({ offset, g, h }) => {
+      f.get(p);
+      f.get(g).get(one).get(h).get(h).f64x2Mul().f64x2Sub().f64x2Mul();
+      f.v128Store(offset);
+    },
+  ]);
+  return f;
+}
+
 /** The module's bytes and the constant table its kernels expect at byte 0. */
 function assemble(): { bytes: Uint8Array; table: readonly number[] } {
   const table = new ConstantTable();
-  const bytes = encodeModule([buildTanh(table), buildExp(table), buildSigmoid(table)], PAGES);
+  const kernels = [buildTanh(table), buildExp(table), buildSigmoid(table), buildTanhBackward(table)];
+  const bytes = encodeModule(kernels, PAGES);
   return { bytes, table: table.values };
 }
 
@@ -410,9 +440,12 @@ interface ElementwiseInstance {
   readonly tanh: Kernel;
   readonly exp: Kernel;
   readonly sigmoid: Kernel;
+  readonly tanhBackward: Kernel;
   readonly buffer: ArrayBuffer;
   /** The data region, `CHUNK` doubles from byte `TABLE_BYTES` (the memory never grows). */
   readonly data: Float64Array;
+  /** The second operand's region, the `CHUNK` doubles after `data`. */
+  readonly second: Float64Array;
   /** Views of the first `length` doubles of the data region, by length, for copying out without allocating. */
   readonly outViews: Map<number, Float64Array>;
 }
@@ -437,12 +470,14 @@ function instantiate(): ElementwiseInstance | null {
     const { bytes, table } = assemble();
     const { exports } = new api.Instance(new api.Module(bytes), {});
     const buffer = memoryBuffer(exports.memory);
-    const { tanh, exp, sigmoid } = exports;
-    if (buffer === null || !isKernel(tanh) || !isKernel(exp) || !isKernel(sigmoid)) return null;
+    const { tanh, exp, sigmoid, tanhBackward } = exports;
+    if (buffer === null || !isKernel(tanh) || !isKernel(exp) || !isKernel(sigmoid) || !isKernel(tanhBackward))
+      return null;
     const constants = new Float64Array(buffer, 0, 2 * table.length);
     for (const [i, value] of table.entries()) constants.fill(value, 2 * i, 2 * i + 2);
     const data = new Float64Array(buffer, TABLE_BYTES, CHUNK);
-    return { tanh, exp, sigmoid, buffer, data, outViews: new Map() };
+    const second = new Float64Array(buffer, TABLE_BYTES + CHUNK * 8, CHUNK);
+    return { tanh, exp, sigmoid, tanhBackward, buffer, data, second, outViews: new Map() };
   } catch {
     // No SIMD support, or compilation forbidden (CSP): the caller uses its JavaScript loop.
     return null;
@@ -580,6 +615,44 @@ export function wasmExp(x: Float64Array, out: Float64Array): boolean {
  */
 export function wasmSigmoid(x: Float64Array, out: Float64Array): boolean {
   return run('sigmoid', x, out);
+}
+
+/**
+ * The chain rule through tanh, in place: `g[i] *= 1 − h[i]²` for i < n, where h = tanh(z) are
+ * the activations and g the gradient arriving at them; in WebAssembly SIMD, with the
+ * operations (and so the rounding) of that JavaScript expression.
+ *
+ * Returns `false`, having written nothing, when WebAssembly SIMD is unavailable here; the
+ * caller then uses its JavaScript loop.
+ *
+ * @param g - the gradients, overwritten with g·(1 − h²) in [0, n).
+ * @param h - the tanh activations.
+ * @param n - how many leading elements to update.
+ * @returns whether the WebAssembly kernel ran.
+ * @throws RangeError when `g` or `h` is shorter than `n`.
+ * @example
+ * ```ts
+ * const g = new Float64Array([1, 2]);
+ * if (!wasmTanhBackward(g, new Float64Array([0.5, 0]), 2)) throw new Error('no WebAssembly SIMD');
+ * g; // Float64Array [0.75, 2]
+ * ```
+ */
+export function wasmTanhBackward(g: Float64Array, h: Float64Array, n: number): boolean {
+  if (g.length < n || h.length < n) {
+    throw new RangeError(
+      `wasmTanhBackward: n = ${n} but g has length ${g.length} and h ${h.length}; pass arrays of at least n elements`,
+    );
+  }
+  const inst = getInstance();
+  if (inst === null) return false;
+  for (let start = 0; start < n; start += CHUNK) {
+    const length = Math.min(CHUNK, n - start);
+    inst.data.set(g.subarray(start, start + length));
+    inst.second.set(h.subarray(start, start + length));
+    inst.tanhBackward(TABLE_BYTES, TABLE_BYTES + Math.ceil(length / STEP) * STEP * 8);
+    g.set(outView(inst, length), start);
+  }
+  return true;
 }
 
 function run(kernel: 'tanh' | 'exp' | 'sigmoid', x: Float64Array, out: Float64Array): boolean {

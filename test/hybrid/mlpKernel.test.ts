@@ -70,6 +70,29 @@ describe('MlpKernel', () => {
     );
   });
 
+  it('gives the same forward pass as a fresh kernel when the batch grows and the weights change', () => {
+    const widths = [2, 9, 3];
+    const arch = { kind: 'mlp' as const, hidden: [9], activation: 'tanh' as const };
+    const weights = [1, 2].map((s) =>
+      initMlp(rngKey(s), 2, 3, arch).map((l) => ({ w: l.w.data, b: l.b.data })),
+    );
+    const k = new MlpKernel(widths, 'tanh');
+    for (const [flat, batch] of [
+      [weights[0], 3],
+      [weights[0], 40],
+      [weights[1], 40],
+      [weights[1], 2],
+      [weights[0], 5],
+    ] as const) {
+      const x = uniform(rngKey(batch), [batch * 2], -2, 2).data;
+      const got = new Float64Array(batch * 3);
+      const want = new Float64Array(batch * 3);
+      k.forward(flat, x, batch, got);
+      new MlpKernel(widths, 'tanh').forward(flat, x, batch, want);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+  });
+
   it('handles the benchmark size (2 → 64 → 64 → 2, batch 25)', () => {
     compare([2, 64, 64, 2], 'tanh', 25, 3);
   });

@@ -9,6 +9,7 @@ import {
   wasmExp,
   wasmSigmoid,
   wasmTanh,
+  wasmTanhBackward,
 } from '../../src/tensor/wasmElementwise.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -533,6 +534,44 @@ describe('wasmSigmoid', () => {
     xs.forEach((_, i) => {
       expect(Math.abs(pos[i] + neg[i] - 1)).toBeLessThanOrEqual(4 * Number.EPSILON);
     });
+  });
+});
+
+describe('wasmTanhBackward', () => {
+  const special = [0, -0, 1, -1, 0.5, Number.NaN, Infinity, -Infinity, 1e-300, 2 ** -1074, 1e300];
+  it('gives the bits of the JavaScript g * (1 - h * h), on any length and leaves g past n alone (property)', () => {
+    const value = fc.oneof(fc.double(), fc.constantFrom(...special), fc.double({ min: -1, max: 1 }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(value, value), { minLength: 0, maxLength: 40 }),
+        fc.nat(3),
+        (pairs, extra) => {
+          const n = pairs.length;
+          const g = Float64Array.from([...pairs.map(([a]) => a), ...new Array<number>(extra).fill(7)]);
+          const h = Float64Array.from([...pairs.map(([, b]) => b), ...new Array<number>(extra).fill(0.5)]);
+          const want = g.slice();
+          for (let i = 0; i < n; i++) want[i] = want[i] * (1 - h[i] * h[i]);
+          if (!wasmTanhBackward(g, h, n)) return false;
+          return want.every((w, i) => Object.is(w, g[i]));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('works across chunks (n > 8192)', () => {
+    const n = 20_001;
+    const g = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+    const h = Float64Array.from({ length: n }, (_, i) => Math.tanh(Math.cos(3 * i)));
+    const want = g.map((x, i) => x * (1 - h[i] * h[i]));
+    expect(wasmTanhBackward(g, h, n)).toBe(true);
+    expect(Array.from(g)).toEqual(Array.from(want));
+  });
+
+  it('rejects arrays shorter than n', () => {
+    expect(() => wasmTanhBackward(new Float64Array(2), new Float64Array(3), 3)).toThrow(
+      /wasmTanhBackward: n = 3 but g has length 2/,
+    );
   });
 });
 
