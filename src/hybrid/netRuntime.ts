@@ -13,6 +13,7 @@ import { callOutputCount, type MlpArchitecture, type Model } from '../expr/model
 import { activate } from '../nn/activation.js';
 import { NDArray } from '../tensor/ndarray.js';
 import { type RngKey, splitKey, uniform } from '../tensor/random.js';
+import { MlpGradientKernel } from './mlpGradKernel.js';
 import { type KernelLayer, kernelSupports, MlpKernel } from './mlpKernel.js';
 
 /** One dense layer in PyTorch layout: w [out, in], b [out]. */
@@ -103,10 +104,11 @@ export function initMlp(key: RngKey, nIn: number, nOut: number, arch: MlpArchite
  * path, and accumulates weight gradients (read them with {@link TensorNetRuntime.gradients},
  * reset with {@link TensorNetRuntime.zeroGradients}).
  *
- * Gradient calls (`grad(F.a, x)`, `NetCall.gradOf`) run on the autodiff tape: `forward` is
- * ∇ₓF_a by one reverse pass ({@link mlpInputGradient}), `backward` differentiates that
- * reverse pass again (the Hessian–vector product ∇²ₓF_a·ḡ and the weight gradient of
- * ḡ·∇ₓF_a, second-order autodiff), `jacobian` is the Hessian, one such pass per input.
+ * Gradient calls (`grad(F.a, x)`, `NetCall.gradOf`): `forward` is ∇ₓF_a, `backward` the
+ * Hessian–vector product ∇²ₓF_a·ḡ with the weight gradient of ḡ·∇ₓF_a, `jacobian` the
+ * Hessian. For the activations of {@link MlpKernel} they run on the direct
+ * {@link MlpGradientKernel} (forward-over-reverse by hand); for the others on the autodiff
+ * tape ({@link mlpInputGradient}, differentiated again by second-order autodiff).
  *
  * @example
  * ```ts
@@ -128,6 +130,8 @@ export class TensorNetRuntime implements NetRuntime {
   private flatOfCall: (readonly KernelLayer[])[];
   /** Per call: the output whose input gradient a gradient call evaluates, else undefined. */
   private readonly gradOfCall: (number | undefined)[];
+  /** Per gradient call: the direct kernel when the activation has one, else null (autodiff). */
+  private readonly gradKernels: (MlpGradientKernel | null)[];
   private currentWeights: NetWeights;
   private currentVersion = 0;
 
@@ -145,6 +149,13 @@ export class TensorNetRuntime implements NetRuntime {
       const a = net.architecture;
       return c.gradOf === undefined && kernelSupports(a.activation)
         ? new MlpKernel([net.inputs.length, ...a.hidden, net.outputs.length], a.activation)
+        : null;
+    });
+    this.gradKernels = model.calls.map((c) => {
+      const net = model.nets[c.net];
+      const a = net.architecture;
+      return c.gradOf !== undefined && kernelSupports(a.activation)
+        ? new MlpGradientKernel([net.inputs.length, ...a.hidden, net.outputs.length], a.activation, c.gradOf)
         : null;
     });
     this.flatOfCall = this.layersOfCall.map(flatLayers);
@@ -199,7 +210,7 @@ export class TensorNetRuntime implements NetRuntime {
   }
 
   forward(call: number, x: Float64Array, batch: number, out: Float64Array): void {
-    const kernel = this.kernels[call];
+    const kernel = this.kernels[call] ?? this.gradKernels[call];
     if (kernel !== null) {
       kernel.forward(this.flatOfCall[call], x, batch, out);
       return;
@@ -212,6 +223,18 @@ export class TensorNetRuntime implements NetRuntime {
     const kernel = this.kernels[call];
     if (kernel !== null) {
       kernel.backward(this.flatOfCall[call], x, batch, outBar, xBar, this.grads[this.model.calls[call].net]);
+      return;
+    }
+    const gradKernel = this.gradKernels[call];
+    if (gradKernel !== null) {
+      gradKernel.backward(
+        this.flatOfCall[call],
+        x,
+        batch,
+        outBar,
+        xBar,
+        this.grads[this.model.calls[call].net],
+      );
       return;
     }
     const layers = this.layersOfCall[call];
@@ -231,6 +254,11 @@ export class TensorNetRuntime implements NetRuntime {
   }
 
   jacobian(call: number, x: Float64Array, batch: number, jac: Float64Array): void {
+    const gradKernel = this.gradKernels[call];
+    if (gradKernel !== null) {
+      gradKernel.hessian(this.flatOfCall[call], x, batch, jac);
+      return;
+    }
     const layers = this.layersOfCall[call];
     const nIn = this.model.calls[call].inputs.length;
     const nOut = callOutputCount(this.model, this.model.calls[call]);
