@@ -194,6 +194,20 @@ export const max = (a: TermLike, b: TermLike): Term => call('max', [a, b]);
 export const hill = (x: TermLike, n: TermLike, k: TermLike): Term => call('hill', [x, n, k]);
 
 /**
+ * The derivative of a network output by one of the network's inputs, the text's
+ * `grad(F.a, x)`: ∂F_a/∂x_m where x_m is the input of the call whose value is `input` (a name).
+ * The symplectic gradient of a Hamiltonian network is written with it.
+ *
+ * @example
+ * ```ts
+ * const H = b.net('H', [q, p], ['e'], { hidden: [64, 64], activation: 'tanh' });
+ * b.ddt(q, grad(H.out('e'), p));        // q' = ∂H/∂p
+ * b.ddt(p, neg(grad(H.out('e'), q)));   // p' = −∂H/∂q
+ * ```
+ */
+export const grad = (output: TermLike, input: TermLike): Term => call('grad', [output, input]);
+
+/**
  * The first value whose condition is true: `piecewise(c1, v1, c2, v2, …, otherwise)`.
  *
  * @example

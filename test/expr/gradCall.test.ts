@@ -8,6 +8,7 @@ import { callOutputCount, ModelError } from '../../src/expr/model.js';
 import { parseModel } from '../../src/expr/parse.js';
 import { printLatex, printModel } from '../../src/expr/print.js';
 import { GbxSyntaxError } from '../../src/expr/source.js';
+import * as ex from '../../src/expr/terms.js';
 
 /** The error parseModel throws for `src` (fails the test if it does not throw one). */
 function errorOf(src: string): GbxSyntaxError {
@@ -173,5 +174,18 @@ obs E = H.e ~ normal(0.1)
     const m = b.build();
     expect(m.calls.map((c) => c.gradOf)).toEqual([undefined, 0]);
     expect(printModel(m)).toContain('d/dt p = -grad(H.e, q)');
+  });
+
+  it('works in the builder through ex.grad, giving the same model as the text', () => {
+    const b = new ModelBuilder('hnn');
+    const q = b.state('q', 1);
+    const p = b.state('p', 0);
+    const H = b.net('H', [q, p], ['e'], { hidden: [8], activation: 'tanh' });
+    b.ddt(q, ex.grad(H.out('e'), p));
+    b.ddt(p, ex.neg(ex.grad(H.out('e'), q)));
+    const fromText = parseModel(
+      'model hnn\nstate q = 1\nstate p = 0\nnet H(q, p) -> (e) : mlp(8, tanh)\nd/dt q = grad(H.e, p)\nd/dt p = -grad(H.e, q)\n',
+    );
+    expect(printModel(b.build())).toBe(printModel(fromText));
   });
 });
