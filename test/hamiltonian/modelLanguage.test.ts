@@ -12,8 +12,10 @@ import { compileModel } from '../../src/expr/compile.js';
 import type { Model } from '../../src/expr/model.js';
 import { parseModel } from '../../src/expr/parse.js';
 import { hamiltonianNetwork } from '../../src/hamiltonian/networks.js';
+import { fittedModel, loadFittedModel } from '../../src/hybrid/artifact.js';
 import { HybridModel, type HybridParams } from '../../src/hybrid/hybridModel.js';
 import { type DenseLayer, type NetWeights, TensorNetRuntime } from '../../src/hybrid/netRuntime.js';
+import { hybridOptions } from '../../src/hybrid/solverSpec.js';
 import type { Subject } from '../../src/hybrid/subject.js';
 import { train } from '../../src/hybrid/trainer.js';
 import type { MlpParams } from '../../src/nn/mlp.js';
@@ -184,6 +186,34 @@ describe('grad(H.e, x) in a model: gradients through the solver', () => {
       [1, 2, 3],
       1e-6,
     );
+  });
+});
+
+describe('grad(H.e, x) in a model: fitted-model files', () => {
+  it('reload to bit-identical predictions', () => {
+    const text = HNN.replace('ACT', 'tanh');
+    const spec = { method: 'dopri5', rtol: 1e-8, atol: 1e-10 } as const;
+    const hm = new HybridModel(parseModel(text), hybridOptions(spec));
+    const params = hm.init(rngKey(4));
+    const doc = fittedModel(hm, params, {
+      text,
+      solver: spec,
+      seed: 4,
+      createdAt: '2026-11-23T00:00:00.000Z',
+      data: { fingerprint: 'abc', subjects: 1 },
+    });
+    const { model, params: back } = loadFittedModel(JSON.parse(JSON.stringify(doc)), 'hnn.json');
+    const subjects: Subject[] = [
+      {
+        id: 's',
+        times: Float64Array.of(0.5, 1, 2),
+        observations: new Float64Array(6).fill(Number.NaN),
+        y0: Float64Array.of(0.7, -0.2),
+      },
+    ];
+    const a = hm.predict(params, subjects)[0].observables;
+    const b = model.predict(back, subjects)[0].observables;
+    expect(Array.from(b)).toEqual(Array.from(a));
   });
 });
 
