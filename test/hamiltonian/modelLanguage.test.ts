@@ -15,9 +15,11 @@ import { hamiltonianNetwork } from '../../src/hamiltonian/networks.js';
 import { fittedModel, loadFittedModel } from '../../src/hybrid/artifact.js';
 import { HybridModel, type HybridParams } from '../../src/hybrid/hybridModel.js';
 import { type DenseLayer, type NetWeights, TensorNetRuntime } from '../../src/hybrid/netRuntime.js';
+import { nullNetsModel } from '../../src/hybrid/nullNets.js';
 import { hybridOptions } from '../../src/hybrid/solverSpec.js';
 import type { Subject } from '../../src/hybrid/subject.js';
 import { train } from '../../src/hybrid/trainer.js';
+import { mechanisticOnly, withResidual } from '../../src/hybrid/variants.js';
 import type { MlpParams } from '../../src/nn/mlp.js';
 import { pid } from '../../src/ode/controller.js';
 import { dopri5 } from '../../src/ode/methods/dopri5.js';
@@ -28,6 +30,7 @@ import { adam } from '../../src/optim/adam.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { rngKey } from '../../src/tensor/random.js';
 import { expectDirectionalFd } from '../hybrid/treeFd.js';
+import { richardson } from '../support/fd.js';
 import { checkDerivatives, point } from '../support/model.js';
 
 const HNN = `
@@ -186,6 +189,62 @@ describe('grad(H.e, x) in a model: gradients through the solver', () => {
       [1, 2, 3],
       1e-6,
     );
+  });
+});
+
+describe('grad(H.e, x) in a model: model variants and static networks', () => {
+  it('keeps gradient calls through withResidual, and drops them with their network (mechanisticOnly, nullNetsModel)', () => {
+    const m = parseModel(HNN.replace('ACT', 'tanh'));
+    const r = withResidual(m);
+    expect(r.calls.map((c) => c.gradOf)).toEqual([undefined, undefined, 0]);
+    const weights = TensorNetRuntime.init(r, rngKey(3));
+    const c0 = compileModel(m, { nets: new TensorNetRuntime(m, { H: weights.H }) });
+    const c1 = compileModel(r, { nets: new TensorNetRuntime(r, weights) });
+    const q = point(c0, 3, 2);
+    const [a, b] = [new Float64Array(6), new Float64Array(6)];
+    c0.rhs(q.t, q.y, q.p, q.u, q.c, a, 3);
+    c1.rhs(q.t, q.y, q.p, q.u, q.c, b, 3);
+    expect(Array.from(b)).toEqual(Array.from(a));
+    for (const off of [mechanisticOnly(m), nullNetsModel(m)]) {
+      const out = new Float64Array(2);
+      const co = compileModel(off, off.nets.length > 0 ? { nets: runtime(off, 1) } : {});
+      co.rhs(
+        new Float64Array(1),
+        Float64Array.of(0.5, 2),
+        Float64Array.of(0.3),
+        new Float64Array(0),
+        new Float64Array(0),
+        out,
+        1,
+      );
+      expect(Array.from(out)).toEqual([0, -0.6]);
+    }
+  });
+
+  it('differentiates the initial value of a static network gradient (grad of a parameter network)', () => {
+    const m = parseModel(`
+      param a = 0.4
+      param s = 1.2
+      state q = grad(P.k, a)
+      net P(a, s) -> (k) : mlp(6, tanh)
+      d/dt q = -s * q
+    `);
+    const nets = runtime(m, 5);
+    const c = compileModel(m, { nets });
+    const none = new Float64Array(0);
+    const y0At = (p: Float64Array) => {
+      const y0 = new Float64Array(1);
+      c.initial(p, none, y0, 1);
+      return y0;
+    };
+    const p0 = Float64Array.of(0.4, 1.2);
+    const pBar = new Float64Array(2);
+    c.initialVjp(p0, none, Float64Array.of(1), pBar, 1);
+    for (let k = 0; k < 2; k++) {
+      const fd = richardson((h) => y0At(p0.map((v, j) => (j === k ? v + h : v)))[0]);
+      expect(Math.abs(pBar[k] - fd)).toBeLessThan(1e-9 * Math.max(1, Math.abs(fd)));
+    }
+    expect(Math.abs(pBar[0])).toBeGreaterThan(1e-6); // the second derivative ∂²P/∂a² is not 0
   });
 });
 
