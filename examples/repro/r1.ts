@@ -610,7 +610,9 @@ export const experiment: Experiment = {
         '(`closureNorm({ normalized: true })` applied to the data states + `adaptiveDataWeight`). The naive model and the neural ODE ' +
         'minimize L_traj alone with the same step budget. Param ODE rows: Adam (lr 1e-2, 300 steps, training horizon growing ' +
         'from 2 to 19.5 over 150 steps) then L-BFGS (200 iterations). ' +
-        `Network rows: seeds ${seeds.join(', ')} (network initialization), mean ± sd.`,
+        (seeds.length > 1
+          ? `Network rows: seeds ${seeds.join(', ')} (network initialization), mean ± sd.`
+          : `Network rows: one run, network seed ${seeds[0]}.`),
       '',
       "Deviations from the authors' recipe: float64 (theirs float32); classical RK4 (torchdiffeq's `rk4` is the 3/8-rule " +
         'variant); the checkpoint is picked by the loss on a separate validation set after every epoch (theirs: test loss every ' +
@@ -626,6 +628,15 @@ export const experiment: Experiment = {
         '. Their public dataset code sets ω0² = (2π/12)² by default; we use T0 = 6 as the paper states (our Param ODE (ω0) ' +
         "error, 13.6 %, matches the paper's 13.2 %).",
       '',
+      ...(options.quick
+        ? [
+            `**Quick run** (width ${s.width}, lr ${s.lr}, ${s.epochs} epochs, ${s.seeds} seed): not the full-size result. ` +
+              `The full run (\`npm run repro -- r1\`: width ${FULL.width}, lr ${FULL.lr}, ${FULL.epochs} epochs + ${FULL.polish} ` +
+              `L-BFGS, ${FULL.seeds} seeds) takes ≈ 0.6 s per epoch per network run at width 200 on one core, about 24 h in all; ` +
+              'it has not been run.',
+            '',
+          ]
+        : []),
       'Metrics on the test trajectories: log10 of the MSE over all test states; %Err = mean relative absolute error of ω0 ' +
         '(and α), with ω0 = √(ω0²); ‖F_a‖² = Σ over the test points of ‖F_a(X)‖² along the predicted trajectories (our reading of ' +
         "the paper's column).",
