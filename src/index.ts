@@ -171,6 +171,7 @@ export {
   type ParamScale,
   type SourceLocation,
   type StateDecl,
+  callOutputCount,
   staticCalls,
 } from './expr/model.js';
 // Model language
@@ -240,6 +241,7 @@ export {
   applyMlp,
   type DenseLayer,
   initMlp,
+  mlpInputGradient,
   type NetWeights,
   TensorNetRuntime,
 } from './hybrid/netRuntime.js';
