@@ -155,6 +155,7 @@ export { additiveTerms, type DependencyEdge, type DependencyGraph, dependencyGra
 export { Expr, ExprFactory, evaluate, Op, topologicalOrder } from './expr/ir.js';
 export {
   type CovariateDecl,
+  callOutputCount,
   type DerivedDecl,
   type DoseDecl,
   type InputDecl,
@@ -171,7 +172,6 @@ export {
   type ParamScale,
   type SourceLocation,
   type StateDecl,
-  callOutputCount,
   staticCalls,
 } from './expr/model.js';
 // Model language
