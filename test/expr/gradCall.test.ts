@@ -7,30 +7,8 @@ import { ModelBuilder } from '../../src/expr/builder.js';
 import { callOutputCount, ModelError } from '../../src/expr/model.js';
 import { parseModel } from '../../src/expr/parse.js';
 import { printLatex, printModel } from '../../src/expr/print.js';
-import { GbxSyntaxError } from '../../src/expr/source.js';
 import * as ex from '../../src/expr/terms.js';
-
-/** The error parseModel throws for `src` (fails the test if it does not throw one). */
-function errorOf(src: string): GbxSyntaxError {
-  try {
-    parseModel(src);
-  } catch (e) {
-    if (e instanceof GbxSyntaxError) return e;
-    throw e;
-  }
-  throw new Error(`expected an error for:\n${src}`);
-}
-
-/** Line and column (1-based) of the `occurrence`-th `needle` in `src`. */
-function at(src: string, needle: string, occurrence = 1): { line: number; column: number } {
-  let i = -1;
-  for (let k = 0; k < occurrence; k++) {
-    i = src.indexOf(needle, i + 1);
-    if (i < 0) throw new Error(`"${needle}" (occurrence ${occurrence}) not in ${JSON.stringify(src)}`);
-  }
-  const before = src.slice(0, i);
-  return { line: before.split('\n').length, column: i - before.lastIndexOf('\n') };
-}
+import { at, errorOf } from '../support/syntax.js';
 
 function expectError(src: string, needle: string, what: RegExp, occurrence = 1): void {
   const e = errorOf(src);

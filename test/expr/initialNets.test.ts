@@ -9,11 +9,11 @@ import { Tensor } from '../../src/autodiff/tensor.js';
 import { compileModel } from '../../src/expr/compile.js';
 import { ModelError } from '../../src/expr/model.js';
 import { parseModel } from '../../src/expr/parse.js';
-import { GbxSyntaxError } from '../../src/expr/source.js';
 import { applyMlp, TensorNetRuntime } from '../../src/hybrid/netRuntime.js';
 import { NDArray } from '../../src/tensor/ndarray.js';
 import { rngKey } from '../../src/tensor/random.js';
 import { richardson } from '../support/fd.js';
+import { errorOf } from '../support/syntax.js';
 
 const text = `
   param A0 = 50 in [0, 1000]
@@ -31,16 +31,6 @@ const text = `
   d/dt x = -x
   obs c = central ~ normal(1)
 `;
-
-function errorOf(src: string): GbxSyntaxError {
-  try {
-    parseModel(src);
-  } catch (e) {
-    if (e instanceof GbxSyntaxError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 describe('networks in initial values', () => {
   const m = parseModel(text);

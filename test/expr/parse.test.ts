@@ -2,30 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { type Expr, type ExprFactory, evaluate, Op } from '../../src/expr/ir.js';
 import { ModelError } from '../../src/expr/model.js';
 import { parseModel } from '../../src/expr/parse.js';
-import { GbxSyntaxError } from '../../src/expr/source.js';
-
-/** The error parseModel throws for `src` (fails the test if it does not throw one). */
-function errorOf(src: string, file?: string): GbxSyntaxError {
-  try {
-    parseModel(src, { file });
-  } catch (e) {
-    if (e instanceof GbxSyntaxError) return e;
-    throw e;
-  }
-  throw new Error(`expected an error for:\n${src}`);
-}
-
-/** Line and column (1-based) of the `occurrence`-th `needle` in `src` (ASCII text). */
-function at(src: string, needle: string, occurrence = 1): { line: number; column: number } {
-  let i = -1;
-  for (let k = 0; k < occurrence; k++) {
-    i = src.indexOf(needle, i + 1);
-    if (i < 0) throw new Error(`"${needle}" (occurrence ${occurrence}) not in ${JSON.stringify(src)}`);
-  }
-  const before = src.slice(0, i);
-  const line = before.split('\n').length;
-  return { line, column: i - before.lastIndexOf('\n') };
-}
+import type { GbxSyntaxError } from '../../src/expr/source.js';
+import { at, errorOf } from '../support/syntax.js';
 
 /** Asserts the error's position (at `needle`) and that its message matches `what`. */
 function expectError(src: string, needle: string, what: RegExp, occurrence = 1): GbxSyntaxError {
