@@ -11,7 +11,8 @@
  * — and then runs tight loops over all rows still stepping: stage inputs y + h·(Σⱼ aᵢⱼkⱼ), one
  * batched evaluation of f per stage, no per-step allocation, no row lists while every row
  * steps (`rows = null`), start states stored in one flat Float64Array ([steps · N · dim],
- * step-major) instead of growing `number[]` records.
+ * step-major) instead of growing `number[]` records. That record is reused by the field's next
+ * recorded solve once its adjoint has run (see `Tape`), so a training loop allocates it once.
  *
  * The discrete adjoint of such a solve walks the same flat record backwards: at reverse step
  * `back` every row with more than `back` steps reverses its own step `nSteps[b] − 1 − back`
@@ -52,19 +53,47 @@ interface Schedule {
   readonly saveT: Float64Array;
 }
 
-/** What the fast solve keeps for its discrete adjoint. */
-interface Tape {
-  readonly schedules: readonly Schedule[];
+/**
+ * The record of one fast solve: start states and stage states, with a view per step.
+ * A solve's field keeps one such store for reuse (see {@link Tape}).
+ */
+interface TapeStore {
   /** Start states: step j of row b at [j·N·dim + b·dim …). */
   readonly y: Float64Array;
-  /** Number of rows with more than j steps, for j = 0 … maxSteps − 1. */
-  readonly active: Int32Array;
+  /** y's block of step j, [j·N·dim, (j + 1)·N·dim). */
+  readonly yViews: readonly Float64Array[];
   /**
    * The stage states Yᵢ, i = 1 … s − 1, of every step (step j, stage i, row b at
-   * [(j·(s − 1) + i − 1)·N·dim + b·dim …)), or null; with what made them.
+   * [(j·(s − 1) + i − 1)·N·dim + b·dim …)), or null.
    */
   readonly stages: Float64Array | null;
+  /** The block of step j, stage i at index j·(s − 1) + i − 1 (empty without stages). */
+  readonly stageViews: readonly Float64Array[];
+  /** The tape whose values the store holds now. */
+  owner: Tape | null;
+}
+
+/**
+ * What the fast solve keeps for its discrete adjoint. Its store is the field's reusable one
+ * when the tape of the solve before has been through its adjoint (`consumed`): a training
+ * loop of solve, adjoint, solve, … then records into the same memory every time. A tape
+ * whose store was taken over by a later solve (its adjoint or `records` asked for again) is
+ * recorded afresh by rerunning its solve from `y0` with `params`, which gives the same values
+ * bit for bit (the adjoint assumes f depends on t, y and p only, as it calls the VJP anew).
+ */
+interface Tape {
+  readonly schedules: readonly Schedule[];
+  /** Number of rows with more than j steps, for j = 0 … maxSteps − 1. */
+  readonly active: Int32Array;
+  /** Whether every row has the same schedule. */
+  readonly shared: boolean;
+  store: TapeStore;
+  /** Whether its adjoint has run (so its store may be reused). */
+  consumed: boolean;
+  readonly y0: Float64Array;
   readonly field: VectorField;
+  /** The method's coefficients as the solve read them, and as given. */
+  readonly co: Coefficients;
   readonly coefficients: ExplicitCoefficients;
   readonly params: Float64Array;
 }
@@ -151,15 +180,16 @@ function storedStagesFor(
   coef: ExplicitCoefficients,
   params: Float64Array,
 ): Float64Array | null {
-  if (tape.stages === null || field !== tape.field || params.length !== tape.params.length) return null;
+  const stages = tape.store.stages;
+  if (stages === null || field !== tape.field || params.length !== tape.params.length) return null;
   for (let i = 0; i < params.length; i++) if (!Object.is(params[i], tape.params[i])) return null;
-  if (coef === tape.coefficients) return tape.stages;
+  if (coef === tape.coefficients) return stages;
   const same = (u: readonly number[], v: readonly number[]) =>
     u.length === v.length && u.every((x, i) => Object.is(x, v[i]));
   const other = tape.coefficients;
   if (!same(coef.c, other.c) || coef.a.length !== other.a.length) return null;
   for (let i = 0; i < coef.a.length; i++) if (!same(coef.a[i], other.a[i])) return null;
-  return tape.stages;
+  return stages;
 }
 
 /** Nonzero entries of a weight vector, in increasing index order (as the general stepper). */
@@ -213,6 +243,8 @@ interface Plan {
   readonly active: Int32Array;
   readonly accepted: number;
   readonly totalSaves: number;
+  /** Whether every row has the same schedule. */
+  readonly shared: boolean;
   readonly t0: Float64Array;
   readonly t1: Float64Array;
   readonly dt: number;
@@ -269,6 +301,7 @@ function makePlan(
     active,
     accepted,
     totalSaves,
+    shared: schedules.every((sc) => sc === schedules[0]),
     t0: t0.slice(),
     t1: t1.slice(),
     dt,
@@ -340,19 +373,27 @@ export function fixedStepSolve(
     }
     if (ws === workspaces.get(field)) ws.plan = plan;
   }
-  const { schedules, active, accepted, totalSaves } = plan;
+  const { schedules, active, accepted, totalSaves, shared } = plan;
   const J = active.length;
-  // One buffer for the saved values, their times and the tape (each row's arrays are views).
-  // With the stages too (explicit methods that do not reuse their last stage, within a budget),
-  // the adjoint need not evaluate f again.
+  // One buffer for the saved values and their times (each row's arrays are views).
   const co = coefficientsOf(method);
-  const stageLength =
-    record && !co.fsal && co.s > 1 && J * (co.s - 1) * ND <= STAGE_RECORD_LIMIT ? J * (co.s - 1) * ND : 0;
-  const buf = new Float64Array(totalSaves * (D + 1) + (record ? J * ND : 0) + stageLength);
+  const buf = new Float64Array(totalSaves * (D + 1));
   const ysBuf = buf.subarray(0, totalSaves * D);
-  const tsBuf = buf.subarray(totalSaves * D, totalSaves * (D + 1));
-  const tapeY = buf.subarray(totalSaves * (D + 1), buf.length - stageLength);
-  const stages = stageLength > 0 ? buf.subarray(buf.length - stageLength) : null;
+  const tsBuf = buf.subarray(totalSaves * D);
+  // The record: with the stages too (explicit methods that do not reuse their last stage,
+  // within a budget), the adjoint need not evaluate f again.
+  let store: TapeStore | null = null;
+  if (record) {
+    const stageLength =
+      !co.fsal && co.s > 1 && J * (co.s - 1) * ND <= STAGE_RECORD_LIMIT ? J * (co.s - 1) * ND : 0;
+    const pooled = ws.tapeStore;
+    if (pooled !== null && fitsStore(pooled, J, ND, co.s, stageLength) && (pooled.owner?.consumed ?? true)) {
+      store = pooled;
+    } else {
+      store = newTapeStore(J, ND, co.s, stageLength);
+      if (ws === workspaces.get(field)) ws.tapeStore = store;
+    }
+  }
   const ys: Float64Array[] = new Array<Float64Array>(N);
   const ts: Float64Array[] = new Array<Float64Array>(N);
   for (let b = 0, at = 0; b < N; b++) {
@@ -365,11 +406,27 @@ export function fixedStepSolve(
   const y = y0.slice();
   let nfev: number;
   try {
-    nfev = runSteps(field, params, co, ws, schedules, active, y, ys, record ? tapeY : null, stages);
+    nfev = runSteps(field, params, co, ws, schedules, active, shared, y, ys, store);
   } finally {
     ws.busy = false;
   }
   if (nfev < 0) return null;
+  const tape: Tape | null =
+    store === null
+      ? null
+      : {
+          schedules,
+          active,
+          shared,
+          store,
+          consumed: false,
+          y0: y0.slice(),
+          field,
+          co,
+          coefficients: method.tableau,
+          params: params.slice(),
+        };
+  if (store !== null) store.owner = tape;
 
   const status = new Array<TrajectoryStatus>(N).fill('success');
   let materialized: StepRecord[] | null = null;
@@ -383,8 +440,11 @@ export function fixedStepSolve(
     failures: [],
     stats: { nfev, njev: 0, nlu: 0, accepted, rejected: 0 },
     get records(): readonly StepRecord[] | null {
-      if (!record) return null;
-      materialized ??= schedules.map((sc, b) => stepRecord(sc, tapeY, b, N, D));
+      if (tape === null) return null;
+      if (materialized === null) {
+        const tapeY = tapeStoreOf(tape).y;
+        materialized = schedules.map((sc, b) => stepRecord(sc, tapeY, b, N, D));
+      }
       return materialized;
     },
     doses: [],
@@ -393,18 +453,70 @@ export function fixedStepSolve(
     events: [],
     eventSpecs: [],
   };
-  if (record) {
-    tapes.set(solution, {
-      schedules,
-      y: tapeY,
-      active,
-      stages,
-      field,
-      coefficients: method.tableau,
-      params: params.slice(),
-    });
-  }
+  if (tape !== null) tapes.set(solution, tape);
   return solution;
+}
+
+/** Whether a store has the shape of the record of J steps of N·dim = ND values and s stages. */
+function fitsStore(store: TapeStore, J: number, ND: number, s: number, stageLength: number): boolean {
+  return (
+    store.yViews.length === J &&
+    store.y.length === J * ND &&
+    (store.stages?.length ?? 0) === stageLength &&
+    store.stageViews.length === (stageLength > 0 ? J * (s - 1) : 0)
+  );
+}
+
+/** An empty record of J steps of ND values (with stageLength values of s-stage states). */
+function newTapeStore(J: number, ND: number, s: number, stageLength: number): TapeStore {
+  const buf = new Float64Array(J * ND + stageLength);
+  const y = buf.subarray(0, J * ND);
+  const stages = stageLength > 0 ? buf.subarray(J * ND) : null;
+  const yViews: Float64Array[] = new Array<Float64Array>(J);
+  for (let j = 0; j < J; j++) yViews[j] = y.subarray(j * ND, (j + 1) * ND);
+  const stageViews: Float64Array[] = [];
+  if (stages !== null) {
+    for (let v = 0; v < J * (s - 1); v++) stageViews.push(stages.subarray(v * ND, (v + 1) * ND));
+  }
+  return { y, yViews, stages, stageViews, owner: null };
+}
+
+/**
+ * The tape's record: its store while the store still holds it, else a fresh one recorded by
+ * rerunning the solve (see {@link Tape}).
+ */
+function tapeStoreOf(tape: Tape): TapeStore {
+  if (tape.store.owner === tape) return tape.store;
+  const { schedules, active, shared, field, co, params } = tape;
+  const N = schedules.length;
+  const D = field.dim;
+  const old = tape.store;
+  const store = newTapeStore(active.length, N * D, co.s, old.stages === null ? 0 : old.stages.length);
+  let total = 0;
+  for (const sc of schedules) total += sc.saveStep.length;
+  const scratch = new Float64Array(total * D);
+  const ys: Float64Array[] = [];
+  for (let b = 0, at = 0; b < N; b++) {
+    const m = schedules[b].saveStep.length;
+    ys.push(scratch.subarray(at * D, (at + m) * D));
+    at += m;
+  }
+  const ws = acquire(field, N);
+  let nfev: number;
+  try {
+    nfev = runSteps(field, params, co, ws, schedules, active, shared, tape.y0.slice(), ys, store);
+  } finally {
+    ws.busy = false;
+  }
+  if (nfev < 0) {
+    throw new Error(
+      'discreteAdjoint: rerunning a solve to rebuild its record (a later solve reused it) reached a ' +
+        'non-finite state that the solve did not; the vector field must depend on t, y and p only',
+    );
+  }
+  store.owner = tape;
+  tape.store = store;
+  return store;
 }
 
 /** An explicit tableau's coefficients as the fast loops read them (nonzeros only, in order). */
@@ -462,6 +574,8 @@ interface Workspace {
   readonly savePtr: Int32Array;
   /** The schedules of the last solve, reused while its times, step and saves are the same. */
   plan: Plan | null;
+  /** The record of the last solve recorded for the adjoint, for reuse (see {@link Tape}). */
+  tapeStore: TapeStore | null;
   /** In use by a solve (a field that solves inside f gets a fresh workspace). */
   busy: boolean;
 }
@@ -488,6 +602,7 @@ function acquire(field: VectorField, N: number): Workspace {
     acc: new Float64Array(ND),
     savePtr: new Int32Array(N),
     plan: null,
+    tapeStore: null,
     busy: true,
   };
   if (cached === undefined || !cached.busy) workspaces.set(field, ws);
@@ -573,8 +688,9 @@ function combine(
 
 /**
  * The steps of all rows (see the module comment): writes the final states to y, the saves to
- * ys and (when tapeY is not empty) every step's start state to tapeY. Returns the number of
- * evaluations of f per trajectory, or −1 at a non-finite state or error estimate.
+ * ys and (when recording) every step's start state and stage states to `store`. Returns the
+ * number of evaluations of f per trajectory, or −1 at a non-finite state or error estimate.
+ * `shared`: every row has the same schedule.
  */
 function runSteps(
   field: VectorField,
@@ -583,10 +699,10 @@ function runSteps(
   ws: Workspace,
   schedules: readonly Schedule[],
   active: Int32Array,
+  shared: boolean,
   y: Float64Array,
   ys: readonly Float64Array[],
-  tapeY: Float64Array | null,
-  stages: Float64Array | null,
+  store: TapeStore | null,
 ): number {
   const D = field.dim;
   const N = ws.N;
@@ -596,7 +712,9 @@ function runSteps(
   while (k.length < s) k.push(new Float64Array(ND));
   const { yStage, yNew, tCur, hCur, tEnd, tStage, acc } = ws;
   const J = active.length;
-  const shared = schedules.every((sc) => sc === schedules[0]);
+  const tapeY = store === null ? null : store.y;
+  const stages = store === null ? null : store.stages;
+  const stageViews = store === null ? [] : store.stageViews;
   const savePtr = ws.savePtr;
   savePtr.fill(0);
   for (let b = 0; b < N; b++) {
@@ -653,7 +771,7 @@ function runSteps(
       const off = (j * (s - 1) + i - 1) * ND;
       // On a shared schedule a recorded stage state is computed in its place in the record.
       const inPlace = stages !== null && !last && shared;
-      const out = inPlace ? stages.subarray(off, off + ND) : last || (fsal && i === s - 1) ? yNew : yStage;
+      const out = inPlace ? stageViews[j * (s - 1) + i - 1] : last || (fsal && i === s - 1) ? yNew : yStage;
       const idx = last ? bIdx : aIdx[i];
       const val = last ? bVal : aVal[i];
       for (let g = 0; g < segs; g++) {
@@ -771,27 +889,20 @@ export function fixedStepAdjoint(
   if (D !== solution.dim || savedBar.length !== N) return null;
   for (let b = 0; b < N; b++) if (savedBar[b].length !== solution.ys[b].length) return null;
   const ND = N * D;
-  const { schedules, active } = tape;
+  const { schedules, active, shared } = tape;
   const J = active.length;
   const { s, c, w, live, slopeUsed, aIdx, aVal } = adjointCoefficientsOf(coef);
+  const store = tapeStoreOf(tape);
   const ws = acquireAdjoint(field, N, s);
   try {
     const { Y, K, kBar, yBar, T, H, TEnd, tsStage, rows: rowsBuf, savePtr } = ws;
     const lambda = new Float64Array(ND);
     const pBar = new Float64Array(N * P);
     for (let b = 0; b < N; b++) savePtr[b] = schedules[b].saveStep.length - 1;
-    const addSaves = (b: number, step: number) => {
-      const steps = schedules[b].saveStep;
-      const bar = savedBar[b];
-      for (let k = savePtr[b]; k >= 0 && steps[k] === step; k = --savePtr[b]) {
-        for (let i = 0; i < D; i++) lambda[b * D + i] += bar[k * D + i];
-      }
-    };
-    for (let b = 0; b < N; b++) addSaves(b, schedules[b].nSteps);
+    addSaves(schedules, savedBar, savePtr, lambda, D, shared, N, null, -1);
     const beginStep = field.beginStep;
-    const tapeY = tape.y;
+    const tapeY = store.y;
     const stored = storedStagesFor(tape, field, coef, params);
-    const shared = schedules.every((sc) => sc === schedules[0]);
     // The stage states of the step being reversed: the work buffers, or views into the record.
     const Yv: Float64Array[] = Y.slice(0, s);
     let n = -1;
@@ -813,7 +924,7 @@ export function fixedStepAdjoint(
           T[b] = tm;
           H[b] = hm;
         }
-        Yv[0] = tapeY.subarray(m * ND, (m + 1) * ND);
+        Yv[0] = store.yViews[m];
       } else {
         for (let q = 0; q < n; q++) {
           const b = rows === null ? q : rows[q];
@@ -845,8 +956,7 @@ export function fixedStepAdjoint(
         if (i > 0 && stored !== null) {
           const off = (i - 1) * ND;
           if (shared) {
-            const from = (schedules[0].nSteps - 1 - back) * (s - 1) * ND + off;
-            Yv[i] = stored.subarray(from, from + ND);
+            Yv[i] = store.stageViews[(schedules[0].nSteps - 1 - back) * (s - 1) + i - 1];
           } else {
             for (let q = 0; q < n; q++) {
               const b = rows === null ? q : rows[q];
@@ -927,11 +1037,9 @@ export function fixedStepAdjoint(
           }
         }
       }
-      for (let q = 0; q < n; q++) {
-        const b = rows === null ? q : rows[q];
-        addSaves(b, schedules[b].nSteps - 1 - back);
-      }
+      addSaves(schedules, savedBar, savePtr, lambda, D, shared, n, rows, back);
     }
+    tape.consumed = true;
     return {
       y0: lambda,
       params: pBar,
@@ -941,6 +1049,46 @@ export function fixedStepAdjoint(
     };
   } finally {
     ws.busy = false;
+  }
+}
+
+/**
+ * λ += the cotangents of the saves made after step `nSteps[b] − 1 − back` of each listed row
+ * (`back` = −1: at the end), walking each row's saves backwards from `savePtr[b]`.
+ */
+function addSaves(
+  schedules: readonly Schedule[],
+  savedBar: readonly Float64Array[],
+  savePtr: Int32Array,
+  lambda: Float64Array,
+  D: number,
+  shared: boolean,
+  n: number,
+  rows: Int32Array | null,
+  back: number,
+): void {
+  if (shared) {
+    // One schedule: the same saves for every row.
+    const steps = schedules[0].saveStep;
+    const step = schedules[0].nSteps - 1 - back;
+    for (let k = savePtr[0]; k >= 0 && steps[k] === step; k--) {
+      const at = k * D;
+      for (let b = 0; b < n; b++) {
+        const bar = savedBar[b];
+        for (let i = 0; i < D; i++) lambda[b * D + i] += bar[at + i];
+      }
+      for (let b = 0; b < n; b++) savePtr[b] = k - 1;
+    }
+    return;
+  }
+  for (let q = 0; q < n; q++) {
+    const b = rows === null ? q : rows[q];
+    const steps = schedules[b].saveStep;
+    const step = schedules[b].nSteps - 1 - back;
+    const bar = savedBar[b];
+    for (let k = savePtr[b]; k >= 0 && steps[k] === step; k = --savePtr[b]) {
+      for (let i = 0; i < D; i++) lambda[b * D + i] += bar[k * D + i];
+    }
   }
 }
 

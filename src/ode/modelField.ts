@@ -115,14 +115,17 @@ export function modelField(compiled: CompiledModel, options: ModelFieldOptions):
       fill(t, count, rows);
       compiled.jac(t, y, p, u, covariates, J, count, rows);
     },
-    beginStep(tStart, tEnd, count, rows) {
+  };
+  // The step bounds matter only for the one-sided values of inputs.
+  if (inputs !== undefined) {
+    field.beginStep = (tStart, tEnd, count, rows) => {
       for (let q = 0; q < count; q++) {
         const b = rows === null ? q : rows[q];
         stepStart[b] = tStart[b];
         stepEnd[b] = tEnd[b];
       }
-    },
-  };
+    };
+  }
   if (jumpLists.length > 0) field.discontinuities = (b) => jumpLists[b];
   return field;
 }

@@ -420,6 +420,13 @@ function errorNorm(c: PidController, y: Arr, yNew: Arr, err: Arr, off: number, d
   return Math.sqrt(s / Math.max(dim, 1));
 }
 
+/** A per-trajectory option: a number for all N rows, or N values (checked). */
+function perRow(v: number | Float64Array, N: number, what: string): Float64Array {
+  if (typeof v === 'number') return new Float64Array(N).fill(v);
+  if (v.length !== N) throw new RangeError(`solve: ${what} has ${v.length} values for ${N} trajectories`);
+  return v;
+}
+
 /**
  * Integrates dy/dt = f(t, y, p) for N = y0.length / field.dim trajectories.
  *
@@ -447,13 +454,8 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
       `solve: params has ${params.length} values; ${N} trajectories × ${P} parameters = ${N * P}`,
     );
   }
-  const perRow = (v: number | Float64Array, what: string): Float64Array => {
-    if (typeof v === 'number') return new Float64Array(N).fill(v);
-    if (v.length !== N) throw new RangeError(`solve: ${what} has ${v.length} values for ${N} trajectories`);
-    return v;
-  };
-  const t0 = perRow(options.t0 ?? 0, 't0');
-  const t1 = perRow(options.t1, 't1');
+  const t0 = perRow(options.t0 ?? 0, N, 't0');
+  const t1 = perRow(options.t1, N, 't1');
   for (let b = 0; b < N; b++) {
     if (!(Number.isFinite(t0[b]) && Number.isFinite(t1[b]) && t1[b] >= t0[b])) {
       throw new RangeError(`solve: trajectory ${b} has t0 = ${t0[b]}, t1 = ${t1[b]}; need finite t0 ≤ t1`);
@@ -475,7 +477,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
   const saveTimes: Float64Array[] =
     saveat.kind === 'times'
       ? saveat.times instanceof Float64Array
-        ? Array.from({ length: N }, () => saveat.times as Float64Array)
+        ? new Array<Float64Array>(N).fill(saveat.times)
         : (saveat.times as readonly Float64Array[]).slice()
       : saveat.kind === 'final' || saveat.kind === 'dense'
         ? Array.from({ length: N }, (_, b) => Float64Array.of(t1[b]))
@@ -495,10 +497,11 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
   // Doses: per trajectory, the sorted times at which something changes (bolus, infusion start
   // or end), as stops; infusions enter through a wrapper that adds each row's current rates.
   const doses = options.doses ?? [];
-  const events: { time: number; dose: number; kind: 'bolus' | 'start' | 'end' | 'jump' }[][] = Array.from(
-    { length: N },
-    () => [],
-  );
+  // Without doses and jumps of the field (the commonest case) no stop lists are built.
+  const noStops = doses.length === 0 && field.discontinuities === undefined;
+  const events: { time: number; dose: number; kind: 'bolus' | 'start' | 'end' | 'jump' }[][] = noStops
+    ? []
+    : Array.from({ length: N }, () => []);
   doses.forEach((d, i) => {
     const where = `solve: dose ${i}`;
     if (!Number.isInteger(d.trajectory) || d.trajectory < 0 || d.trajectory >= N) {
@@ -560,6 +563,7 @@ export function solve(field: VectorField, y0: Float64Array, options: SolveOption
     );
     if (fast !== null) return fast;
   }
+  if (noStops) for (let b = 0; b < N; b++) events.push([]);
   const nextEvent = new Int32Array(N);
   const rates = new Float64Array(N * D);
   const hasInfusions = doses.some((d) => d.kind === 'infusion');

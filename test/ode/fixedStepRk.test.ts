@@ -226,6 +226,40 @@ describe('constant-step fast path', () => {
     }
   });
 
+  it('rebuilds a record that a later solve reused: same adjoint and records, bit for bit', () => {
+    // solve A → adjoint A lets the next recorded solve B reuse A's record; asking for A's
+    // adjoint or records again must rerun A's solve, not read B's values.
+    const f = field(2);
+    const options: SolveOptions = {
+      method: rk4(),
+      t1: 1.5,
+      controller: constantSteps(0.1),
+      saveat: saveAt.times(new Float64Array([0.5, 1, 1.5])),
+      recordForAdjoint: true,
+    };
+    const y0 = new Float64Array([0.3, -0.2, 0.5, 0.1]);
+    const pA = new Float64Array([1.2, 0.4, 0.8, 0.3]);
+    const pB = new Float64Array([0.7, 0.9, 1.1, 0.2]);
+    const bar = (sol: Solution) => sol.ys.map((ys) => ys.map((v) => 2 * v - 0.1));
+    const a = solve(f, y0, { ...options, params: pA });
+    const recordsA = structuredClone(a.records);
+    const gA = discreteAdjoint(f, a, rk4(), pA, bar(a));
+    const b = solve(f, new Float64Array([0.1, 0.4, -0.3, 0.2]), { ...options, params: pB });
+    const gA2 = discreteAdjoint(f, a, rk4(), pA, bar(a));
+    expect(Array.from(gA2.params)).toEqual(Array.from(gA.params));
+    expect(Array.from(gA2.y0)).toEqual(Array.from(gA.y0));
+    // B's record is A's rebuilt one no more: B's adjoint matches a solve of B alone.
+    const gB = discreteAdjoint(f, b, rk4(), pB, bar(b));
+    const bAlone = solve(field(2), new Float64Array([0.1, 0.4, -0.3, 0.2]), { ...options, params: pB });
+    const gBAlone = discreteAdjoint(field(2), bAlone, rk4(), pB, bar(bAlone));
+    expect(Array.from(gB.params)).toEqual(Array.from(gBAlone.params));
+    // Records first asked for after a later solve reused the memory: rebuilt, as A's.
+    const r = solve(f, y0, { ...options, params: pA });
+    discreteAdjoint(f, r, rk4(), pA, bar(r));
+    solve(f, y0, { ...options, params: pB });
+    expect(r.records).toEqual(recordsA);
+  });
+
   it('keeps the gradient exact: discrete adjoint against central differences', () => {
     const f = field(2);
     const y0 = new Float64Array([0.3, -0.2, 0.5, 0.1]);
