@@ -511,6 +511,7 @@ export { euler, eulerTableau } from './ode/methods/euler.js';
 export { heun, heunTableau } from './ode/methods/heun.js';
 export { midpoint, midpointTableau } from './ode/methods/midpoint.js';
 export { rk4, rk4Tableau } from './ode/methods/rk4.js';
+export { rk38, rk38Tableau } from './ode/methods/rk38.js';
 export { tsit5, tsit5Tableau } from './ode/methods/tsit5.js';
 export { vern7, vern7Tableau } from './ode/methods/vern7.js';
 export {

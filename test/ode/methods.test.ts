@@ -14,6 +14,7 @@ import { euler } from '../../src/ode/methods/euler.js';
 import { heun } from '../../src/ode/methods/heun.js';
 import { midpoint } from '../../src/ode/methods/midpoint.js';
 import { rk4 } from '../../src/ode/methods/rk4.js';
+import { rk38 } from '../../src/ode/methods/rk38.js';
 import { tsit5 } from '../../src/ode/methods/tsit5.js';
 import { vern7 } from '../../src/ode/methods/vern7.js';
 import { ButcherTableau } from '../../src/ode/tableau.js';
@@ -155,6 +156,7 @@ const cases: Case[] = [
   { method: midpoint(), steps: [50, 100, 200, 400, 800], local: [0.2, 0.1, 0.05, 0.025] },
   { method: heun(), steps: [50, 100, 200, 400, 800], local: [0.2, 0.1, 0.05, 0.025] },
   { method: rk4(), steps: [20, 40, 80, 160, 320], local: [0.2, 0.1, 0.05, 0.025] },
+  { method: rk38(), steps: [20, 40, 80, 160, 320], local: [0.2, 0.1, 0.05, 0.025] },
   { method: bosh3(), steps: [20, 40, 80, 160, 320], local: [0.2, 0.1, 0.05, 0.025] },
   { method: dopri5(), steps: [20, 40, 80, 160, 320], local: [0.4, 0.2, 0.1, 0.05] },
   { method: tsit5(), steps: [40, 80, 160, 320], local: [0.4, 0.2, 0.1, 0.05] },
@@ -188,6 +190,66 @@ describe('empirical convergence orders (fitted slope of log error vs log h)', ()
       });
     }
   }
+});
+
+describe("Kutta's 3/8 rule", () => {
+  it('takes the step written out in its formula (not the classical rule)', () => {
+    const f = (t: number, y: Float64Array) => {
+      const out = new Float64Array(D);
+      testField().f(Float64Array.of(t), y, Float64Array.from(PARAMS), out, 1, null);
+      return out;
+    };
+    const axpy = (y: Float64Array, h: number, terms: [number, Float64Array][]) =>
+      y.map((v, i) => v + h * terms.reduce((s, [c, k]) => s + c * k[i], 0));
+    const t0 = 0.5;
+    const h = 0.3;
+    const y = new Float64Array(D);
+    exact(t0, Y0, PARAMS, y);
+    const k1 = f(t0, y);
+    const k2 = f(t0 + h / 3, axpy(y, h, [[1 / 3, k1]]));
+    const k3 = f(
+      t0 + (2 * h) / 3,
+      axpy(y, h, [
+        [-1 / 3, k1],
+        [1, k2],
+      ]),
+    );
+    const k4 = f(
+      t0 + h,
+      axpy(y, h, [
+        [1, k1],
+        [-1, k2],
+        [1, k3],
+      ]),
+    );
+    const want = axpy(y, h / 8, [
+      [1, k1],
+      [3, k2],
+      [3, k3],
+      [1, k4],
+    ]);
+    const got = new Float64Array(D);
+    const classical = new Float64Array(D);
+    for (const [method, out] of [
+      [rk38(), got],
+      [rk4(), classical],
+    ] as const) {
+      method
+        .create(testField(), 1)
+        .attempt(
+          Float64Array.of(t0),
+          y,
+          Float64Array.from(PARAMS),
+          Float64Array.of(h),
+          out,
+          new Float64Array(D),
+          1,
+          Int32Array.of(0),
+        );
+    }
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-15);
+    expect(maxAbsDiff(classical, want)).toBeGreaterThan(1e-7);
+  });
 });
 
 describe('dense output ends', () => {
@@ -373,6 +435,7 @@ describe('work counters (evaluations of f per trajectory)', () => {
   it('non-FSAL methods evaluate every stage each step, but not the first stage again after a rejection', () => {
     for (const [method, stages] of [
       [rk4(), 4],
+      [rk38(), 4],
       [heun(), 2],
       [vern7(), 10],
     ] as const) {
@@ -510,6 +573,7 @@ describe('methods from user tableaux', () => {
       ['midpoint', 2, 0, 2, false, false],
       ['heun', 2, 1, 2, false, false],
       ['rk4', 4, 0, 3, false, false],
+      ['rk38', 4, 0, 3, false, false],
       ['bosh3', 3, 2, 3, false, true],
       ['dopri5', 5, 4, 4, false, true],
       ['tsit5', 5, 4, 4, false, true],

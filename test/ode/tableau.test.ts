@@ -10,6 +10,7 @@ import { eulerTableau } from '../../src/ode/methods/euler.js';
 import { heunTableau } from '../../src/ode/methods/heun.js';
 import { midpointTableau } from '../../src/ode/methods/midpoint.js';
 import { rk4Tableau } from '../../src/ode/methods/rk4.js';
+import { rk38Tableau } from '../../src/ode/methods/rk38.js';
 import { tsit5Tableau } from '../../src/ode/methods/tsit5.js';
 import { vern7Tableau } from '../../src/ode/methods/vern7.js';
 import {
@@ -25,6 +26,7 @@ const shipped = [
   midpointTableau,
   heunTableau,
   rk4Tableau,
+  rk38Tableau,
   bosh3Tableau,
   dopri5Tableau,
   tsit5Tableau,
@@ -143,6 +145,7 @@ describe('shipped tableaux', () => {
       midpointTableau,
       heunTableau,
       rk4Tableau,
+      rk38Tableau,
       bosh3Tableau,
       dopri5Tableau,
       tsit5Tableau,
