@@ -544,9 +544,9 @@ async function run(options: RunOptions) {
       .map(fmtRatio)
       .join(', ')}; required: ≥ 100 on every seed).`,
     '',
-    'With their `energy_loss` as written (`(x**2).sum(1)`, i.e. q² + p², compared between the truth at tᵢ and the',
+    'The same with their `energy_loss` as written (`(x**2).sum(1)`, i.e. q² + p², compared between the truth at tᵢ and the',
     'model at 1.09·tᵢ; it is read from a copy of the notebook code, and it is an assumption that the pendulum',
-    'notebook used the same function). For the mass–spring q² + p² is H, so the row repeats the one above; for the',
+    'notebook used the same function): for the mass–spring q² + p² is H, so the row repeats the one above; for the',
     'pendulum it is not conserved, and the 1.09 stretch alone makes it differ between truth and model:',
     '',
     markdownTable(
