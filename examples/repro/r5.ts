@@ -245,26 +245,21 @@ function notebookEnergyMse<P>(
     // The truth's span and the models' (1.09× longer); each solve ends at its last save time.
     const truthTimes = linspace(0, NOTEBOOK.span * NOTEBOOK.stretch ** (k + 1), N_EVAL);
     const modelTimes = linspace(0, NOTEBOOK.span * NOTEBOOK.stretch ** (k + 2), N_EVAL);
-    const sol = solve(field, Float64Array.of(q0, p0), {
-      method: dopri5(),
-      t1: modelTimes[N_EVAL - 1],
-      controller: pid(ROLLOUT_TOL),
-      saveat: saveAt.times(modelTimes),
-      throwOnFailure: true,
-    });
-    const path = sol.ys[0];
+    const pathOf = (f: typeof field, method: typeof dopri5, times: Float64Array) =>
+      solve(f, Float64Array.of(q0, p0), {
+        method: method(),
+        t1: times[N_EVAL - 1],
+        controller: pid(ROLLOUT_TOL),
+        saveat: saveAt.times(times),
+        throwOnFailure: true,
+      }).ys[0];
+    const path = pathOf(field, dopri5, modelTimes);
     let sq = 0;
     if (energy === 'true') {
       const e0 = sys.energy(q0, p0);
       for (let i = 0; i < N_EVAL; i++) sq += (e0 - sys.energy(path[2 * i], path[2 * i + 1])) ** 2;
     } else {
-      const ref = solve(trueField, Float64Array.of(q0, p0), {
-        method: vern7(),
-        t1: truthTimes[N_EVAL - 1],
-        controller: pid(ROLLOUT_TOL),
-        saveat: saveAt.times(truthTimes),
-        throwOnFailure: true,
-      }).ys[0];
+      const ref = pathOf(trueField, vern7, truthTimes);
       const squares = (x: Float64Array, i: number) => x[2 * i] ** 2 + x[2 * i + 1] ** 2;
       for (let i = 0; i < N_EVAL; i++) sq += (squares(ref, i) - squares(path, i)) ** 2;
     }
@@ -420,42 +415,29 @@ async function run(options: RunOptions) {
   const notebookRatios = springRuns.map((r) => r.notebook.baseline.mean / r.notebook.hnn.mean);
   const springRatios = springRuns.map((r) => r.baseline.energyMse / r.hnn.energyMse);
   const holds = notebookRatios.every((r) => r >= 100);
-  const notebookRows: string[][] = SYSTEMS.map((sys) => {
-    const rs = results.get(sys.key) ?? [];
-    const pub = sys.published;
-    return [
-      sys.label,
-      milli(rs.map((r) => r.notebook.baseline.mean)),
-      milli(rs.map((r) => r.notebook.hnn.mean)),
-      `${pub.baseline[0]} ± ${pub.baseline[1]}`,
-      `${pub.hnn[0]} ± ${pub.hnn[1]}`,
-      rs.map((r) => fmtRatio(r.notebook.baseline.mean / r.notebook.hnn.mean)).join(', '),
-    ];
-  });
-  const squaresRows: string[][] = SYSTEMS.map((sys) => {
-    const rs = results.get(sys.key) ?? [];
-    const pub = sys.published;
-    return [
-      sys.label,
-      milli(rs.map((r) => r.notebookSquares.baseline.mean)),
-      milli(rs.map((r) => r.notebookSquares.hnn.mean)),
-      `${pub.baseline[0]} ± ${pub.baseline[1]}`,
-      `${pub.hnn[0]} ± ${pub.hnn[1]}`,
-    ];
-  });
-
-  const tableRows: string[][] = [];
-  for (const sys of SYSTEMS) {
-    const rs = results.get(sys.key) ?? [];
-    const pub = sys.published;
-    tableRows.push([
-      sys.label,
-      milli(rs.map((r) => r.baseline.energyMse)),
-      milli(rs.map((r) => r.hnn.energyMse)),
-      `${pub.baseline[0]} ± ${pub.baseline[1]}`,
-      `${pub.hnn[0]} ± ${pub.hnn[1]}`,
-    ]);
-  }
+  /** Energy-MSE table rows next to the published ones; `ratios` adds the baseline/HNN ratio per seed. */
+  const energyRows = (pick: (r: SeedResult) => { baseline: number; hnn: number }, ratios = false) =>
+    SYSTEMS.map((sys) => {
+      const rs = (results.get(sys.key) ?? []).map(pick);
+      const pub = sys.published;
+      return [
+        sys.label,
+        milli(rs.map((r) => r.baseline)),
+        milli(rs.map((r) => r.hnn)),
+        `${pub.baseline[0]} ± ${pub.baseline[1]}`,
+        `${pub.hnn[0]} ± ${pub.hnn[1]}`,
+        ...(ratios ? [rs.map((r) => fmtRatio(r.baseline / r.hnn)).join(', ')] : []),
+      ];
+    });
+  const notebookRows = energyRows(
+    (r) => ({ baseline: r.notebook.baseline.mean, hnn: r.notebook.hnn.mean }),
+    true,
+  );
+  const squaresRows = energyRows((r) => ({
+    baseline: r.notebookSquares.baseline.mean,
+    hnn: r.notebookSquares.hnn.mean,
+  }));
+  const tableRows = energyRows((r) => ({ baseline: r.baseline.energyMse, hnn: r.hnn.energyMse }));
   const detailRows: string[][] = [];
   for (const sys of SYSTEMS) {
     const rs = results.get(sys.key) ?? [];
