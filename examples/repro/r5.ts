@@ -224,19 +224,18 @@ const NOTEBOOK = { starts: 15, groups: 5, span: 20, stretch: 1 + 0.9 * NOISE } a
  * in place by 1 + 0.9σ (σ = 0.1) before solving the models, and their plot cell has called it
  * once on t_span = [0, 20] before the loop. So start k (k = 0…14) compares the truth on
  * linspace(0, 21.8·1.09^k, 100) with the model at 1.09 times those times (the last span ≈ 79).
- * With `energy` 'true', the true H, which the truth conserves (its energy is H(x0)): per start
- * the mean over the 100 times of (H(x0) − H(x_model(1.09·tᵢ)))². With 'squares', their
- * `energy_loss` as written, q² + p² on both paths: (|x_true(tᵢ)|² − |x_model(1.09·tᵢ)|²)²,
- * the same as 'true' for the mass–spring but not for the pendulum, whose true H is
- * 3(1 − cos q) + p². Then the mean over the starts.
+ * Two energies from the same rollouts: `true`, the true H, which the truth conserves (its energy
+ * is H(x0)): per start the mean over the 100 times of (H(x0) − H(x_model(1.09·tᵢ)))²; and
+ * `squares`, their `energy_loss` as written, q² + p² on both paths:
+ * (|x_true(tᵢ)|² − |x_model(1.09·tᵢ)|²)², the same as `true` for the mass–spring but not for the
+ * pendulum, whose true H is 3(1 − cos q) + p². Each is then averaged over the starts.
  */
 function notebookEnergyMse<P>(
   sys: System,
   dynamics: LearnedDynamics<P>,
   params: P,
   starts: Float64Array,
-  energy: 'true' | 'squares',
-): NotebookEnergy {
+): { readonly true: NotebookEnergy; readonly squares: NotebookEnergy } {
   const field = learnedVectorField(dynamics, params);
   const trueField = learnedVectorField(truth(sys), null);
   const perStart = Array.from({ length: NOTEBOOK.starts }, (_, k) => {
@@ -254,26 +253,32 @@ function notebookEnergyMse<P>(
         throwOnFailure: true,
       }).ys[0];
     const path = pathOf(field, dopri5, modelTimes);
-    let sq = 0;
-    if (energy === 'true') {
-      const e0 = sys.energy(q0, p0);
-      for (let i = 0; i < N_EVAL; i++) sq += (e0 - sys.energy(path[2 * i], path[2 * i + 1])) ** 2;
-    } else {
-      const ref = pathOf(trueField, vern7, truthTimes);
-      const squares = (x: Float64Array, i: number) => x[2 * i] ** 2 + x[2 * i + 1] ** 2;
-      for (let i = 0; i < N_EVAL; i++) sq += (squares(ref, i) - squares(path, i)) ** 2;
+    const ref = pathOf(trueField, vern7, truthTimes);
+    const e0 = sys.energy(q0, p0);
+    const squares = (x: Float64Array, i: number) => x[2 * i] ** 2 + x[2 * i + 1] ** 2;
+    let sqTrue = 0;
+    let sqSquares = 0;
+    for (let i = 0; i < N_EVAL; i++) {
+      sqTrue += (e0 - sys.energy(path[2 * i], path[2 * i + 1])) ** 2;
+      sqSquares += (squares(ref, i) - squares(path, i)) ** 2;
     }
-    return sq / N_EVAL;
+    return { true: sqTrue / N_EVAL, squares: sqSquares / N_EVAL };
   });
-  const mean = perStart.reduce((a, b) => a + b, 0) / perStart.length;
-  const size = NOTEBOOK.starts / NOTEBOOK.groups;
-  const groupMeans = Array.from(
-    { length: NOTEBOOK.groups },
-    (_, g) => perStart.slice(g * size, (g + 1) * size).reduce((a, b) => a + b, 0) / size,
-  );
-  const gm = groupMeans.reduce((a, b) => a + b, 0) / NOTEBOOK.groups;
-  const sd = Math.sqrt(groupMeans.reduce((a, b) => a + (b - gm) ** 2, 0) / NOTEBOOK.groups);
-  return { mean, se: sd / Math.sqrt(NOTEBOOK.groups) };
+  const summarize = (perStart: readonly number[]): NotebookEnergy => {
+    const mean = perStart.reduce((a, b) => a + b, 0) / perStart.length;
+    const size = NOTEBOOK.starts / NOTEBOOK.groups;
+    const groupMeans = Array.from(
+      { length: NOTEBOOK.groups },
+      (_, g) => perStart.slice(g * size, (g + 1) * size).reduce((a, b) => a + b, 0) / size,
+    );
+    const gm = groupMeans.reduce((a, b) => a + b, 0) / NOTEBOOK.groups;
+    const sd = Math.sqrt(groupMeans.reduce((a, b) => a + (b - gm) ** 2, 0) / NOTEBOOK.groups);
+    return { mean, se: sd / Math.sqrt(NOTEBOOK.groups) };
+  };
+  return {
+    true: summarize(perStart.map((e) => e.true)),
+    squares: summarize(perStart.map((e) => e.squares)),
+  };
 }
 
 /** The notebooks' 15 starts for one seed: q and p each uniform on ±[0.2, 1]. */
@@ -322,6 +327,9 @@ function runSeed(sys: System, seed: number, steps: number, log: (line: string) =
   const truthPaths = rollout(truth(sys), null, data.testY0, vern7());
   const basePaths = rollout(base, fb.params, data.testY0);
   const hnnPaths = rollout(hnn, fh.params, data.testY0);
+  const starts = notebookStarts(sys, seed);
+  const notebookBase = notebookEnergyMse(sys, base, fb.params, starts);
+  const notebookHnn = notebookEnergyMse(sys, hnn, fh.params, starts);
   const energiesOf = (path: Float64Array) =>
     Array.from({ length: N_EVAL }, (_, i) => sys.energy(path[2 * i], path[2 * i + 1]));
   return {
@@ -331,14 +339,8 @@ function runSeed(sys: System, seed: number, steps: number, log: (line: string) =
     baseline: compare(sys, truthPaths, basePaths),
     hnn: compare(sys, truthPaths, hnnPaths),
     hnnDrift: learnedEnergyDrift(hnn, fh.params, hnnPaths),
-    notebook: {
-      baseline: notebookEnergyMse(sys, base, fb.params, notebookStarts(sys, seed), 'true'),
-      hnn: notebookEnergyMse(sys, hnn, fh.params, notebookStarts(sys, seed), 'true'),
-    },
-    notebookSquares: {
-      baseline: notebookEnergyMse(sys, base, fb.params, notebookStarts(sys, seed), 'squares'),
-      hnn: notebookEnergyMse(sys, hnn, fh.params, notebookStarts(sys, seed), 'squares'),
-    },
+    notebook: { baseline: notebookBase.true, hnn: notebookHnn.true },
+    notebookSquares: { baseline: notebookBase.squares, hnn: notebookHnn.squares },
     energies: {
       truth: energiesOf(truthPaths[0]),
       baseline: energiesOf(basePaths[0]),
