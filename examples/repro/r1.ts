@@ -38,9 +38,9 @@ import { markdownTable, meanSd } from './experiment.js';
 
 /** T0 as the paper states it; the authors' dataset code defaults to T0 = 12. */
 const PERIOD = 6;
-const OMEGA0 = (2 * Math.PI) / PERIOD;
+export const OMEGA0 = (2 * Math.PI) / PERIOD;
 const ALPHA = 0.2;
-const DT = 0.5;
+export const DT = 0.5;
 const N_TIMES = 40;
 
 /** Settings of one run size. */
@@ -100,7 +100,15 @@ const COMMON = {
  * interval), 4000 epochs + 500 L-BFGS, 3 seeds. By 3500 epochs ω0 had converged at this step
  * (trial T12 below).
  */
-const FULL: Settings = { ...COMMON, width: 32, epochs: 4000, lr: 3e-3, polish: 500, seeds: 3, substeps: 2 };
+export const FULL: Settings = {
+  ...COMMON,
+  width: 32,
+  epochs: 4000,
+  lr: 3e-3,
+  polish: 500,
+  seeds: 3,
+  substeps: 2,
+};
 /**
  * The authors' size and step (`R1_SIZE=paper`): width 200, lr 1e-3 (τ1), 50000 epochs × 5 Adam
  * steps, RK4 with step 0.5, 3 seeds (+ the L-BFGS polish). ≈ 0.6 s per epoch at width 200 on one
@@ -119,8 +127,16 @@ const PAPER: Settings = {
  * A few minutes on 2 cores: width 32, lr 3e-3, 2000 epochs, one seed, the authors' step 0.5 (at
  * step 0.25, 2000 epochs leave ω0 ≈ 12 % off, trial T11; the default run has the budget for it).
  */
-const QUICK: Settings = { ...COMMON, width: 32, epochs: 2000, lr: 3e-3, polish: 500, seeds: 1, substeps: 1 };
-const N_ITER = 5;
+export const QUICK: Settings = {
+  ...COMMON,
+  width: 32,
+  epochs: 2000,
+  lr: 3e-3,
+  polish: 500,
+  seeds: 1,
+  substeps: 1,
+};
+export const N_ITER = 5;
 
 const HEADER = `
 state theta = 1
@@ -164,7 +180,7 @@ type ModelId =
   | 'naive_w0'
   | 'true_ode';
 
-interface ModelSpec {
+export interface ModelSpec {
   readonly id: ModelId;
   readonly label: string;
   readonly physics: 'none' | 'w0' | 'w0_alpha' | 'true';
@@ -264,7 +280,7 @@ export function dataset(
  * APHYNITY's closure init: orthogonal weights with gain 0.2; biases 0 (the authors'
  * `init_weights`) or U(±1/√fan_in) (PyTorch's Linear default).
  */
-function closureInit(hm: HybridModel, seed: number, biasInit: 'zero' | 'torch'): HybridParams {
+export function closureInit(hm: HybridModel, seed: number, biasInit: 'zero' | 'torch'): HybridParams {
   const p = hm.init(rngKey(seed));
   if (!('F' in p.nets)) return p;
   const keys = splitKey(rngKey(1000 + seed), 2 * p.nets.F.length);
@@ -306,7 +322,7 @@ function closureNormOnData(inner: TrajectoryRegularizer): TrajectoryRegularizer 
   };
 }
 
-interface Outcome {
+export interface Outcome {
   readonly logMse: number;
   readonly logMseFine: number;
   /** λ at the end of Adam (APHYNITY's adaptive weight; 1 for the others), null without training. */
@@ -319,6 +335,19 @@ interface Outcome {
   /** Whether the L-BFGS polish was kept (it fit the validation set better); null without one. */
   readonly polishKept: boolean | null;
   readonly prediction: Float64Array | null;
+  /** The network models' progress at the logged epochs (every tenth of the run, and the first). */
+  readonly trace: readonly TracePoint[];
+  /** log10 MSE on the training trajectories. */
+  readonly trainLogMse: number;
+}
+
+/** One logged epoch of a network model: λ, ω0 (null without one), training and validation MSE. */
+export interface TracePoint {
+  readonly epoch: number;
+  readonly lambda: number;
+  readonly w0: number | null;
+  readonly fit: number;
+  readonly val: number;
 }
 
 /** Test metrics: log10 MSE over the test states, %Err of ω0 (and α), Σ‖F_a‖² over the test points. */
@@ -395,6 +424,14 @@ function learningRate(settings: Settings): LearningRate {
   );
 }
 
+/** The model of one row under the settings' integrator and step (RK4 with step 0.5/substeps). */
+export function modelOf(spec: ModelSpec, settings: Settings): HybridModel {
+  return new HybridModel(parseModel(source(spec.physics, settings.width, spec.closure, omega0Of(settings))), {
+    method: methodOf(settings),
+    controller: constantSteps(DT / settings.substeps),
+  });
+}
+
 export function runModel(
   spec: ModelSpec,
   settings: Settings,
@@ -404,10 +441,7 @@ export function runModel(
 ): Outcome {
   const started = Date.now();
   const omega0 = omega0Of(settings);
-  const hm = new HybridModel(parseModel(source(spec.physics, settings.width, spec.closure, omega0)), {
-    method: methodOf(settings),
-    controller: constantSteps(DT / settings.substeps),
-  });
+  const hm = modelOf(spec, settings);
   let params = closureInit(hm, seed, settings.biasInit);
   const norm = (weight?: number) => {
     const r = closureNorm({ normalized: true, ...(weight === undefined ? {} : { weight }) });
@@ -415,6 +449,7 @@ export function runModel(
   };
   let lambda: number | null = null;
   let polishKept: boolean | null = null;
+  const trace: TracePoint[] = [];
   const all = [...data.train, ...data.val];
   const validation = { ids: data.val.map((s) => s.id) };
   if (spec.id === 'true_ode') {
@@ -447,6 +482,13 @@ export function runModel(
         if (st.epoch % every !== 0 && st.epoch !== 1) return;
         const e = st.history[st.history.length - 1];
         const v = hm.parameterValues(st.params);
+        trace.push({
+          epoch: e.epoch,
+          lambda: e.dataWeight ?? 1,
+          w0: 'w0sq' in v ? Math.sqrt(v.w0sq) : null,
+          fit: e.dataLoss,
+          val: e.valLoss ?? Number.NaN,
+        });
         log(
           `  ${spec.id} seed ${seed} epoch ${e.epoch}/${settings.epochs}: loss ${e.loss.toExponential(3)}, ` +
             `fit ${e.dataLoss.toExponential(3)}, val ${e.valLoss?.toExponential(3)}, λ ${(e.dataWeight ?? 1).toFixed(2)}` +
@@ -460,9 +502,9 @@ export function runModel(
       },
     });
     params = r.params;
+    lambda = r.last.dataWeight ?? 1;
     if (settings.polish > 0) {
       // The same objective at the final λ, divided by λ: ‖F_a‖²/λ + L_traj (naive: L_traj).
-      lambda = r.last.dataWeight ?? 1;
       const polishLambda = settings.polishLambda ?? lambda;
       const before = assess(hm, spec, params, data.test, omega0);
       log(
@@ -493,7 +535,7 @@ export function runModel(
       (m.faNorm2 === null ? '' : `, ‖F_a‖² ${m.faNorm2.toFixed(2)}`) +
       ` (${seconds.toFixed(0)} s)`,
   );
-  return { ...m, lambda, polishKept, seconds };
+  return { ...m, lambda, polishKept, seconds, trace, trainLogMse: trainMse };
 }
 
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
