@@ -541,6 +541,7 @@ export {
   ButcherTableau,
   type ButcherTableauSpec,
   type ExtraStage,
+  hermiteInterpolant,
   type Interpolant,
   type InterpolantSpec,
 } from './ode/tableau.js';

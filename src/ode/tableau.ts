@@ -37,6 +37,31 @@ export interface InterpolantSpec {
   readonly extraStages?: readonly ExtraStage[];
 }
 
+/**
+ * The cubic Hermite dense output of a method whose last stage is not its end slope: the
+ * interpolant of y, y₁ and the end slopes k₁ = f(t, y) and f(t + h, y₁), the latter an extra
+ * stage (c = 1, a = b). With h₀₁(θ) = 3θ² − 2θ³, h₁₀(θ) = θ − 2θ² + θ³, h₁₁(θ) = θ³ − θ²:
+ * bᵢ(θ) = h₀₁(θ)bᵢ + h₁₀(θ)[i = 1] + h₁₁(θ)[extra stage], so the θ, θ², θ³ coefficients are
+ * ([i = 1], 3bᵢ − 2[i = 1], −2bᵢ + [i = 1]) and (0, −1, 1) for the extra stage. Order 3.
+ *
+ * @example
+ * ```ts
+ * const b = [1 / 8, 3 / 8, 3 / 8, 1 / 8];
+ * const rk38 = new ButcherTableau({
+ *   name: 'rk38', c: [0, 1 / 3, 2 / 3, 1], a: [[], [1 / 3], [-1 / 3, 1], [1, -1, 1]], b, order: 4,
+ *   interpolant: hermiteInterpolant(b),
+ * });
+ * ```
+ */
+export function hermiteInterpolant(b: readonly number[]): InterpolantSpec {
+  const first = (i: number) => (i === 0 ? 1 : 0);
+  return {
+    order: 3,
+    weights: [...b.map((bi, i) => [first(i), 3 * bi - 2 * first(i), -2 * bi + first(i)]), [0, -1, 1]],
+    extraStages: [{ c: 1, a: [...b] }],
+  };
+}
+
 /** The coefficients of a {@link ButcherTableau}, as given to its constructor. */
 export interface ButcherTableauSpec {
   /** Name for messages, e.g. `'dopri5'`. */

@@ -2,32 +2,24 @@
  * Kutta's 3/8-rule fourth-order Runge–Kutta method, with a cubic Hermite dense output.
  */
 import { type ExplicitRungeKutta, explicitRungeKutta } from '../explicitRk.js';
-import { ButcherTableau } from '../tableau.js';
+import { ButcherTableau, hermiteInterpolant } from '../tableau.js';
+
+/** The weights b of the tableau below. */
+const B = [1 / 8, 3 / 8, 3 / 8, 1 / 8];
 
 /**
  * The 3/8-rule tableau (Kutta 1901): c = (0, 1/3, 2/3, 1), b = (1/8, 3/8, 3/8, 1/8). Its dense
- * output is the cubic Hermite interpolant of y, y₁ and the end slopes k₁ and f(t + h, y₁), the
- * latter an extra stage (c = 1, a = b). With h₀₁(θ) = 3θ² − 2θ³, h₁₀(θ) = θ − 2θ² + θ³,
- * h₁₁(θ) = θ³ − θ²: bᵢ(θ) = h₀₁(θ)bᵢ + h₁₀(θ)[i = 1] + h₁₁(θ)[i = 5], i.e.
- * b₁ = θ − 13θ²/8 + 3θ³/4, b₂ = b₃ = 9θ²/8 − 3θ³/4, b₄ = 3θ²/8 − θ³/4, b₅ = −θ² + θ³. Order 3.
+ * output is the cubic Hermite interpolant of the step's end values and end slopes
+ * ({@link hermiteInterpolant}): b₁ = θ − 13θ²/8 + 3θ³/4, b₂ = b₃ = 9θ²/8 − 3θ³/4,
+ * b₄ = 3θ²/8 − θ³/4, b₅ = −θ² + θ³. Order 3.
  */
 export const rk38Tableau = new ButcherTableau({
   name: 'rk38',
   c: [0, 1 / 3, 2 / 3, 1],
   a: [[], [1 / 3], [-1 / 3, 1], [1, -1, 1]],
-  b: [1 / 8, 3 / 8, 3 / 8, 1 / 8],
+  b: B,
   order: 4,
-  interpolant: {
-    order: 3,
-    weights: [
-      [1, -13 / 8, 3 / 4],
-      [0, 9 / 8, -3 / 4],
-      [0, 9 / 8, -3 / 4],
-      [0, 3 / 8, -1 / 4],
-      [0, -1, 1],
-    ],
-    extraStages: [{ c: 1, a: [1 / 8, 3 / 8, 3 / 8, 1 / 8] }],
-  },
+  interpolant: hermiteInterpolant(B),
 });
 
 /**

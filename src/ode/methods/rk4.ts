@@ -2,32 +2,23 @@
  * The classical fourth-order Runge–Kutta method, with a cubic Hermite dense output.
  */
 import { type ExplicitRungeKutta, explicitRungeKutta } from '../explicitRk.js';
-import { ButcherTableau } from '../tableau.js';
+import { ButcherTableau, hermiteInterpolant } from '../tableau.js';
+
+/** The weights b of the tableau below. */
+const B = [1 / 6, 1 / 3, 1 / 3, 1 / 6];
 
 /**
- * The classical RK4 tableau (Kutta 1901). Its dense output is the cubic Hermite interpolant
- * of y, y₁ and the end slopes f(t, y) = k₁ and f(t + h, y₁), the latter an extra stage
- * (c = 1, a = b). With h₀₁(θ) = 3θ² − 2θ³, h₁₀(θ) = θ − 2θ² + θ³, h₁₁(θ) = θ³ − θ²:
- * bᵢ(θ) = h₀₁(θ)bᵢ + h₁₀(θ)[i = 1] + h₁₁(θ)[i = 5], i.e.
+ * The classical RK4 tableau (Kutta 1901). Its dense output is the cubic Hermite interpolant of
+ * the step's end values and end slopes ({@link hermiteInterpolant}):
  * b₁ = θ − 3θ²/2 + 2θ³/3, b₂ = b₃ = θ² − 2θ³/3, b₄ = θ²/2 − θ³/3, b₅ = −θ² + θ³. Order 3.
  */
 export const rk4Tableau = new ButcherTableau({
   name: 'rk4',
   c: [0, 1 / 2, 1 / 2, 1],
   a: [[], [1 / 2], [0, 1 / 2], [0, 0, 1]],
-  b: [1 / 6, 1 / 3, 1 / 3, 1 / 6],
+  b: B,
   order: 4,
-  interpolant: {
-    order: 3,
-    weights: [
-      [1, -3 / 2, 2 / 3],
-      [0, 1, -2 / 3],
-      [0, 1, -2 / 3],
-      [0, 1 / 2, -1 / 3],
-      [0, -1, 1],
-    ],
-    extraStages: [{ c: 1, a: [1 / 6, 1 / 3, 1 / 3, 1 / 6] }],
-  },
+  interpolant: hermiteInterpolant(B),
 });
 
 /**
